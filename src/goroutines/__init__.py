@@ -1,0 +1,41 @@
+"""goroutines: Go's concurrency model for Python.
+
+Goroutines are plain functions run by ``go(fn, *args)`` on an M:N scheduler;
+they talk over channels (``Chan``) and wait on several at once with
+``select``. See the README for a tour and ``goroutines.time``,
+``goroutines.runtime`` for timers and the runtime's controls.
+"""
+
+from __future__ import annotations
+
+from . import runtime as runtime
+from . import time as time
+from ._chan import Chan as Chan
+from ._chan import ClosedChannelError as ClosedChannelError
+from ._chan import RecvChan as RecvChan
+from ._chan import SendChan as SendChan
+from ._chan import nilchan as nilchan
+from ._runtime import DeadlockError as DeadlockError
+from ._runtime import go as go
+from ._runtime import run as run
+from ._select import default as default
+from ._select import select as select
+
+__all__ = [
+    "Chan",
+    "ClosedChannelError",
+    "DeadlockError",
+    "RecvChan",
+    "SendChan",
+    "default",
+    "go",
+    "nilchan",
+    "run",
+    "runtime",
+    "select",
+    "time",
+]
+
+for _obj in (Chan, ClosedChannelError, DeadlockError, RecvChan, SendChan, go, run, select):
+    _obj.__module__ = __name__
+del _obj

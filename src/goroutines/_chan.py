@@ -1,0 +1,333 @@
+"""Channels, after Go's ``runtime/chan.go``.
+
+A channel is a lock, a ring buffer (a deque bounded by ``_cap``) and two FIFO
+queues of waiters: goroutines (or plain threads) blocked sending, and blocked
+receiving. A sender that finds a waiting receiver hands the value straight to
+it; a receiver that finds a waiting sender takes the value straight from it
+(or, on a full buffered channel, takes the head of the buffer and moves the
+sender's value to the tail), so no value is ever copied twice.
+
+Invariants (all under ``_lock``):
+  - At least one of ``_sendq`` and ``_recvq`` holds no live waiter.
+  - ``_recvq`` has live waiters only if the buffer is empty; ``_sendq`` has live
+    waiters only if the buffer is full.
+  - Once ``_closed`` is set, both queues are empty of live waiters and stay so.
+  - A waiter is *live* unless it belongs to a select that another case already
+    won: such stale select waiters stay in the queue until they are popped and
+    skipped, or until ``_stale`` says half the queue is stale and it is rebuilt.
+  - A waiter is completed (``complete(value, ok)``) exactly once, by the party
+    that popped it, while holding ``_lock``; ``ok`` False means "closed".
+
+Happens-before (Go's memory model): a send happens before the receive that
+takes its value completes; a close happens before a receive that returns
+because of it; the k-th receive on a channel of capacity C happens before the
+(k+C)-th send completes. The lock gives all three.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+from ._runtime import current, register_thread
+from ._runtime.threads import tls
+
+T = TypeVar("T")
+
+# What ``_try_recv`` returns when it did not receive.
+_EMPTY: Any = object()  # nothing to receive now
+_CLOSED: Any = object()  # closed and drained
+
+
+class ClosedChannelError(RuntimeError):
+    """Send on, or close of, a closed (or nil) channel."""
+
+
+class SendChan(ABC, Generic[T]):
+    """The send side of a channel: ``send``, ``close``, ``len``, ``cap``."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def send(self, value: T, /) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def cap(self) -> int: ...
+
+
+class RecvChan(ABC, Generic[T]):
+    """The receive side of a channel: ``recv``, ``recv_ok``, iteration, ``len``, ``cap``."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def recv(self) -> T | None: ...
+
+    @abstractmethod
+    def recv_ok(self) -> tuple[T | None, bool]: ...
+
+    def __iter__(self) -> Iterator[T]:
+        """Receive until the channel is closed and drained."""
+        while True:
+            value, ok = self.recv_ok()
+            if not ok:
+                return
+            yield value  # type: ignore[misc]
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def cap(self) -> int: ...
+
+
+class Chan(SendChan[T], RecvChan[T]):
+    """A Go channel: unbuffered when ``capacity`` is 0, else buffered.
+
+    Usable from goroutines on any worker and from plain threads (a plain
+    thread that blocks, blocks its own OS thread).
+    """
+
+    __slots__ = ("_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_stale")
+
+    def __init__(self, capacity: int = 0) -> None:
+        if not isinstance(capacity, int) or isinstance(capacity, bool):
+            raise TypeError(f"channel capacity must be an int, not {type(capacity).__name__}")
+        if capacity < 0:
+            raise ValueError(f"negative channel capacity: {capacity}")
+        self._lock = threading.Lock()
+        self._buf: deque[T] = deque()
+        self._cap = capacity
+        self._closed = False
+        self._recvq: deque[Any] = deque()
+        self._sendq: deque[Any] = deque()
+        self._stale = 0
+
+    # ---- public operations -------------------------------------------------
+
+    def send(self, value: T, /) -> None:
+        """Send ``value``; blocks until a receiver takes it or a slot is free.
+
+        Raises ``ClosedChannelError`` if the channel is closed, also when it
+        is closed while this sender waits.
+        """
+        try:
+            tls.known  # noqa: B018
+        except AttributeError:
+            register_thread()
+        with self._lock:
+            if self._try_send(value):
+                return
+            me = current()
+            me.value = value
+            self._sendq.append(me)
+        me.park("chan send")
+        me.value = None
+        if not me.ok:
+            raise ClosedChannelError("send on closed channel")
+
+    def recv(self) -> T | None:
+        """Receive a value; blocks until one arrives. ``None`` once closed and drained."""
+        return self.recv_ok()[0]
+
+    def recv_ok(self) -> tuple[T | None, bool]:
+        """Receive ``(value, ok)``; ``ok`` is False only if closed and drained."""
+        try:
+            tls.known  # noqa: B018
+        except AttributeError:
+            register_thread()
+        with self._lock:
+            value = self._try_recv()
+            if value is _EMPTY:
+                me = current()
+                self._recvq.append(me)
+            elif value is _CLOSED:
+                return None, False
+            else:
+                return value, True
+        me.park("chan receive")
+        value, me.value = me.value, None
+        return value, me.ok
+
+    def close(self) -> None:
+        """Close the channel: wake every waiting receiver (they get ``(None, False)``)
+        and every waiting sender (they raise). Closing twice raises."""
+        try:
+            tls.known  # noqa: B018
+        except AttributeError:
+            register_thread()
+        with self._lock:
+            if self._closed:
+                raise ClosedChannelError("close of closed channel")
+            self._closed = True
+            for queue in (self._recvq, self._sendq):
+                while queue:
+                    waiter = pop_live(queue)
+                    if waiter is not None:
+                        waiter.complete(None, False)
+            self._stale = 0
+
+    def __len__(self) -> int:
+        return len(self._buf)
+
+    @property
+    def cap(self) -> int:
+        return self._cap
+
+    def send_only(self) -> SendChan[T]:
+        """A view of this channel that can only send (and close)."""
+        return _SendView(self)
+
+    def recv_only(self) -> RecvChan[T]:
+        """A view of this channel that can only receive."""
+        return _RecvView(self)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<Chan cap={self._cap} len={len(self._buf)}{state}>"
+
+    # ---- the steps shared with select (caller holds ``_lock``) ----------------
+
+    def _try_send(self, value: Any) -> bool:
+        """Send without blocking if possible; False if the sender must wait."""
+        if self._closed:
+            raise ClosedChannelError("send on closed channel")
+        if self._recvq:
+            receiver = pop_live(self._recvq)
+            if receiver is not None:
+                receiver.complete(value, True)
+                return True
+        if len(self._buf) < self._cap:
+            self._buf.append(value)
+            return True
+        return False
+
+    def _try_recv(self) -> Any:
+        """Receive without blocking if possible: the value, ``_CLOSED``, or ``_EMPTY``."""
+        if self._sendq:
+            sender = pop_live(self._sendq)
+            if sender is not None:
+                if self._cap:
+                    value = self._buf.popleft()
+                    self._buf.append(sender.value)
+                else:
+                    value = sender.value
+                sender.complete(None, True)
+                return value
+        if self._buf:
+            return self._buf.popleft()
+        if self._closed:
+            return _CLOSED
+        return _EMPTY
+
+    def _note_stale(self) -> None:
+        """A select left a stale waiter here; rebuild the queues when half is stale."""
+        self._stale = stale = self._stale + 1
+        if stale > 16 and stale * 2 > len(self._recvq) + len(self._sendq):
+            self._recvq = deque(w for w in self._recvq if is_live(w))
+            self._sendq = deque(w for w in self._sendq if is_live(w))
+            self._stale = 0
+
+
+def pop_live(queue: deque[Any]) -> Any:
+    """Pop the first live waiter of ``queue`` and claim it, or return None.
+
+    A waiter of a select is live until one of the select's cases claims its
+    token; claiming is a non-blocking acquire, so exactly one case wins.
+    """
+    while queue:
+        waiter = queue.popleft()
+        token = waiter.select_token
+        if token is None or token.acquire(False):
+            return waiter
+    return None
+
+
+def is_live(waiter: Any) -> bool:
+    token = waiter.select_token
+    return token is None or not token.locked()
+
+
+class _SendView(SendChan[T]):
+    """``Chan.send_only()``: the send side of a channel."""
+
+    __slots__ = ("_chan",)
+
+    def __init__(self, chan: Chan[T]) -> None:
+        self._chan = chan
+
+    def send(self, value: T, /) -> None:
+        self._chan.send(value)
+
+    def close(self) -> None:
+        self._chan.close()
+
+    def __len__(self) -> int:
+        return len(self._chan)
+
+    @property
+    def cap(self) -> int:
+        return self._chan.cap
+
+    def __repr__(self) -> str:
+        return f"<SendChan of {self._chan!r}>"
+
+
+class _RecvView(RecvChan[T]):
+    """``Chan.recv_only()``: the receive side of a channel."""
+
+    __slots__ = ("_chan",)
+
+    def __init__(self, chan: Chan[T]) -> None:
+        self._chan = chan
+
+    def recv(self) -> T | None:
+        return self._chan.recv()
+
+    def recv_ok(self) -> tuple[T | None, bool]:
+        return self._chan.recv_ok()
+
+    def __len__(self) -> int:
+        return len(self._chan)
+
+    @property
+    def cap(self) -> int:
+        return self._chan.cap
+
+    def __repr__(self) -> str:
+        return f"<RecvChan of {self._chan!r}>"
+
+
+class _NilChan(Chan[Any]):
+    """The nil channel: send and receive block forever; close raises."""
+
+    __slots__ = ()
+
+    def send(self, value: Any, /) -> None:
+        current().park("chan send (nil chan)")
+        raise AssertionError("a goroutine blocked on a nil channel was woken")
+
+    def recv_ok(self) -> tuple[Any, bool]:
+        current().park("chan receive (nil chan)")
+        raise AssertionError("a goroutine blocked on a nil channel was woken")
+
+    def close(self) -> None:
+        raise ClosedChannelError("close of nil channel")
+
+    def __repr__(self) -> str:
+        return "nilchan"
+
+
+nilchan: Chan[Any] = _NilChan()
+"""The nil channel: ``send``/``recv`` block forever, ``close`` raises, never ready in select."""

@@ -1,0 +1,83 @@
+"""The runtime kernel: goroutines, workers, park/ready, timers, deadlock detection.
+
+Everything above this package (channels, select, sync, time, ...) is built on
+the few calls re-exported here and nothing else:
+
+- ``current()``: the waiter record of the caller: the running ``G``, or the
+  plain thread's ``ThreadParker``. Both have ``park(reason)``, ``make_ready()``,
+  ``complete(value, ok)`` and the waiter fields ``value``, ``ok``,
+  ``select_token``, ``select_index``.
+- ``register_thread()``: every public operation calls it first, so that plain
+  threads using goroutines objects are known to the deadlock detector.
+- ``start_timer(seconds, fn, arg)`` / ``stop_timer(timer)``: run ``fn(arg, now)``
+  later on a worker's scheduler (never blocking).
+- ``run``, ``go``, ``DeadlockError`` and the ``runtime`` module's queries.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .g import G
+from .sched import (
+    DeadlockError,
+    background_runtime,
+    current_runtime,
+    get_procs,
+    go,
+    run,
+    set_procs,
+)
+from .threads import ThreadParker, register_thread, thread_parker, tls
+from .timers import Timer
+
+__all__ = [
+    "DeadlockError",
+    "G",
+    "ThreadParker",
+    "Timer",
+    "current",
+    "current_runtime",
+    "get_procs",
+    "go",
+    "in_goroutine",
+    "register_thread",
+    "run",
+    "set_procs",
+    "start_timer",
+    "stop_timer",
+]
+
+
+def current() -> G | ThreadParker:
+    """The caller's waiter record: its goroutine, or its plain thread's parker.
+
+    Must not be called from a timer callback (the scheduler greenlet)."""
+    worker = getattr(tls, "worker", None)
+    if worker is not None:
+        g = worker.current
+        assert g is not None, "blocking operation called from a timer callback"
+        return g  # type: ignore[no-any-return]
+    return thread_parker()
+
+
+def in_goroutine() -> bool:
+    return getattr(tls, "worker", None) is not None
+
+
+def start_timer(seconds: float, fn: Any, arg: Any) -> Timer:
+    """Call ``fn(arg, now)`` in ``seconds`` on this worker (or, from a plain
+    thread, on the background runtime). ``fn`` must not block."""
+    worker = getattr(tls, "worker", None)
+    if worker is None:
+        worker = background_runtime().workers[0]
+    timer = Timer(time.monotonic() + seconds, fn, arg)
+    worker.add_timer(timer)
+    return timer
+
+
+def stop_timer(timer: Timer) -> bool:
+    """Cancel ``timer``; True if it had not fired yet."""
+    worker = timer.worker
+    return worker is not None and worker.cancel_timer(timer)

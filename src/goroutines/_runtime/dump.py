@@ -1,0 +1,105 @@
+"""Goroutine dumps in Go's format (``runtime.stack``, ``DeadlockError``).
+
+For each goroutine::
+
+    goroutine 7 [chan receive]:
+    __main__.worker(...)
+    \t/path/to/prog.py:12
+    created by __main__.main in goroutine 1
+    \t/path/to/prog.py:30
+
+Frames are listed outermost first, innermost call last, as Go lists them.
+Frames of this package are left out: a reader wants to see the line of *their*
+code that blocked (``ch.recv()``), not the runtime's switch into the scheduler.
+
+Reading another goroutine's stack is racy by nature (it may be running on
+another worker); the dump is a snapshot, as Go's is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from .g import DEAD, RUNNABLE, RUNNING
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from .g import G
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def format_goroutines(gs: list[G]) -> str:
+    """The dump of ``gs``, ordered by goroutine id."""
+    gs = sorted((g for g in gs if g.state != DEAD), key=lambda g: g.id)
+    return "\n".join(format_goroutine(g) for g in gs)
+
+
+def format_goroutine(g: G) -> str:
+    lines = [f"goroutine {g.id} [{status(g)}]:"]
+    frames = _frames_of(g)
+    if frames:
+        for frame in frames:
+            code = frame.f_code
+            lines.append(f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}(...)")
+            lines.append(f"\t{code.co_filename}:{frame.f_lineno}")
+    elif g.fn is not None:
+        lines.extend(_function_lines(g))
+    if g.parent_id or g.created_at is not None:
+        lines.extend(_created_by_lines(g))
+    return "\n".join(lines) + "\n"
+
+
+def status(g: G) -> str:
+    """Go's status word for a goroutine: ``running``, ``runnable`` or its wait reason."""
+    if g.state == RUNNING:
+        return "running"
+    if g.state == RUNNABLE:
+        return "runnable"
+    return g.wait_reason
+
+
+def _frames_of(g: G) -> list[FrameType]:
+    top: FrameType | None
+    if g.state == RUNNING:
+        worker = g.worker
+        if worker is None:
+            return []
+        if worker.thread_id == threading.get_ident():
+            top = sys._getframe(1)
+        else:
+            top = sys._current_frames().get(worker.thread_id)
+    elif g.greenlet is not None:
+        top = g.greenlet.gr_frame
+    else:
+        return []
+    frames: list[FrameType] = []
+    while top is not None:
+        if not top.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frames.append(top)
+        elif frames and top.f_code.co_name == "_execute":
+            break  # the bottom of this goroutine's own stack
+        top = top.f_back
+    frames.reverse()
+    return frames
+
+
+def _function_lines(g: G) -> list[str]:
+    """A goroutine that has not started: show the function it will run."""
+    code = getattr(g.fn, "__code__", None)
+    name = f"{getattr(g.fn, '__module__', '?')}.{getattr(g.fn, '__qualname__', repr(g.fn))}"
+    if code is None:
+        return [f"{name}(...)"]
+    return [f"{name}(...)", f"\t{code.co_filename}:{code.co_firstlineno}"]
+
+
+def _created_by_lines(g: G) -> list[str]:
+    if g.created_at is None:
+        return []
+    module, code, line = g.created_at
+    where = f" in goroutine {g.parent_id}" if g.parent_id else ""
+    return [f"created by {module}.{code.co_qualname}{where}", f"\t{code.co_filename}:{line}"]

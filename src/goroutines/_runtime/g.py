@@ -1,0 +1,120 @@
+"""The goroutine record, G, and the parker protocol it shares with plain threads.
+
+A G is one goroutine: the function to run, its state, why it waits, and the
+greenlet that carries its stack. It is also the waiter record for a simple
+(non-select) channel or lock operation: while a G waits in one queue, the
+``value``/``ok`` fields carry what is handed to it, the way Go's sudog does.
+
+Who may touch what (the invariants every other module relies on):
+
+- ``state``, ``wait_reason``, ``greenlet``, ``worker`` are written only by the
+  thread of the worker the G runs on (its own thread once started), except
+  that ``make_ready`` is called by whichever party wakes the G; the wake-up is
+  published to the G's worker through that worker's locked inbox, so the
+  worker sees the writes the waker made before it.
+- A G is *pinned*: once ``greenlet`` is set it only ever runs on ``worker``'s
+  thread, because a greenlet cannot move between OS threads.
+- ``value``/``ok``/``select_index`` belong to whoever dequeued the G from a
+  wait queue (under that queue's lock) until the G is made ready; after that
+  they belong to the G again.
+- ``select_token`` is always ``None``: a G waits as itself only in a simple
+  wait. Waiters that are part of a select are separate records that carry the
+  select's token; see ``goroutines._select``.
+
+A plain OS thread that uses a channel or lock gets a ``threads.ThreadParker``
+with the same fields and the same calls (``park``, ``make_ready``,
+``complete``); it blocks its own thread on a lock instead of switching.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import CodeType
+
+    from greenlet import greenlet
+
+    from .worker import Worker
+
+# G states (Go's _Grunnable, _Grunning, _Gwaiting, _Gdead).
+RUNNABLE = 0
+RUNNING = 1
+WAITING = 2
+DEAD = 3
+
+
+class G:
+    """One goroutine. See the module docstring for who may touch each field."""
+
+    select_token = None  # see the module docstring
+
+    __slots__ = (
+        "args",
+        "created_at",
+        "fn",
+        "greenlet",
+        "id",
+        "kwargs",
+        "ok",
+        "parent_id",
+        "select_index",
+        "state",
+        "value",
+        "wait_reason",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        gid: int,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        parent_id: int,
+        created_at: tuple[str, CodeType, int] | None,
+    ) -> None:
+        self.id = gid
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.state = RUNNABLE
+        self.wait_reason = ""
+        self.greenlet: greenlet | None = None
+        self.worker: Worker | None = None
+        self.parent_id = parent_id
+        self.created_at = created_at
+        self.value: Any = None
+        self.ok = False
+        self.select_index = -1
+
+    def park(self, wait_reason: str) -> None:
+        """Block this goroutine until some party calls ``make_ready``.
+
+        The caller must have published this G (or a waiter pointing to it) where
+        a waker can find it, and released the lock guarding that place, before
+        calling ``park``: a wake-up that comes first is not lost, because the
+        waker hands the G to its worker's inbox, which the worker only drains
+        once this G has switched away.
+        """
+        worker = self.worker
+        assert worker is not None
+        self.state = WAITING
+        self.wait_reason = wait_reason
+        worker.switch_away()
+
+    def make_ready(self) -> None:
+        """Make a parked goroutine runnable again. Called once per ``park``."""
+        worker = self.worker
+        assert worker is not None
+        worker.ready(self)
+
+    def complete(self, value: Any, ok: bool) -> None:
+        """Hand ``value``/``ok`` to this waiter and wake it (simple wait)."""
+        self.value = value
+        self.ok = ok
+        self.worker.ready(self)  # type: ignore[union-attr]
+
+    def __repr__(self) -> str:
+        return f"<goroutine {self.id}>"

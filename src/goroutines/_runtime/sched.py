@@ -1,0 +1,444 @@
+"""The runtime: a set of workers running goroutines, and ``run``/``go``.
+
+A ``Runtime`` is one instance of the scheduler: its workers, the global run
+queue, the table of live goroutines and the idle bookkeeping the deadlock
+detector reads. There are two kinds:
+
+- the *run* runtime, made by ``run(main)``: the calling thread is its first
+  worker; it ends when main returns, a goroutine raises, or it deadlocks. At
+  most one is active at a time (``_active``).
+- the *background* runtime, made the first time ``go`` is called from a plain
+  thread: daemon worker threads that live until the process exits. Timers
+  created from plain threads live there too.
+
+Deadlock (Go's ``checkdead``): when the last worker of a run runtime goes idle
+it checks, under ``lock``, that no worker has queued goroutines, no timer is
+pending, the background runtime is quiet, and every plain thread that has used
+a goroutines object is blocked in one or has exited. Then nothing can ever
+wake a goroutine again, and ``run`` raises ``DeadlockError``. A plain thread
+that blocks re-runs the check, and idle workers poll while some plain thread
+is still running (a thread's exit cannot be observed otherwise).
+
+Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
+``result``/``error`` and the id counter. ``allg`` is a dict whose single
+operations are atomic in CPython with or without the GIL. Lock order:
+``Runtime.lock`` before ``Worker.lock``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+import traceback
+from collections import deque
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import threads
+from .dump import format_goroutines
+from .g import G
+from .threads import tls
+from .worker import Worker
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import CodeType
+
+R = TypeVar("R")
+
+_ID_BATCH = 16
+
+# How often idle workers of a run look again at plain threads that are still
+# running, to notice that they exited (seconds).
+_THREAD_POLL_INTERVAL = 0.05
+
+
+class DeadlockError(RuntimeError):
+    """Every goroutine is asleep and nothing can wake one: Go's fatal error."""
+
+
+class Runtime:
+    """One scheduler instance. See the module docstring."""
+
+    def __init__(self, nprocs: int, *, background: bool) -> None:
+        self.background = background
+        self.lock = threading.Lock()
+        self.workers: list[Worker] = []
+        self.idle: list[Worker] = []
+        self.global_queue: deque[G] = deque()
+        self.allg: dict[int, G] = {}
+        self.main: G | None = None
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.thread_poll_interval = _THREAD_POLL_INTERVAL
+        self._next_id = 1
+        self._next_index = 0
+        self._threads: list[threading.Thread] = []
+        self.nprocs = nprocs
+
+    # ---- workers ----------------------------------------------------------
+
+    def add_worker(self) -> Worker:
+        """Create a worker (the caller starts its thread or runs its loop)."""
+        with self.lock:
+            worker = Worker(self, self._next_index)
+            self._next_index += 1
+            self.workers.append(worker)
+        return worker
+
+    def start_worker_thread(self) -> None:
+        worker = self.add_worker()
+        thread = threading.Thread(
+            target=self._worker_main,
+            args=(worker,),
+            name=f"goroutines-worker-{worker.index}",
+            daemon=True,
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _worker_main(self, worker: Worker) -> None:
+        try:
+            worker.run_loop()
+        finally:
+            worker.close()
+
+    def set_procs(self, n: int) -> None:
+        """Change the number of workers at once (``runtime.gomaxprocs``).
+
+        New workers start now. Surplus workers retire: they stop taking new
+        goroutines and exit once the goroutines pinned to them have finished.
+        """
+        with self.lock:
+            active = [w for w in self.workers if not w.retiring]
+            self.nprocs = n
+            surplus = active[n:] if len(active) > n else []
+            for worker in surplus:
+                worker.retiring = True
+            missing = n - len(active)
+        for worker in surplus:
+            worker.interrupt()
+        for _ in range(missing):
+            self.start_worker_thread()
+
+    def remove_worker(self, worker: Worker) -> bool:
+        """Drop a retired worker; True if it may exit its loop."""
+        with self.lock:
+            if worker.has_work() or worker.pinned:
+                return False
+            self.workers.remove(worker)
+            if worker in self.idle:
+                self.idle.remove(worker)
+        return True
+
+    def steal_order(self, thief: Worker) -> list[Worker]:
+        """The other workers, starting at a random one."""
+        workers = [w for w in self.workers if w is not thief]
+        if len(workers) > 1:
+            start = random.randrange(len(workers))
+            workers = workers[start:] + workers[:start]
+        return workers
+
+    def id_batch(self) -> Iterator[int]:
+        with self.lock:
+            start = self._next_id
+            self._next_id += _ID_BATCH
+        return iter(range(start, start + _ID_BATCH))
+
+    def new_id(self) -> int:
+        with self.lock:
+            self._next_id += 1
+            return self._next_id - 1
+
+    # ---- the global queue and idle workers ---------------------------------
+
+    def put_global(self, g: G) -> None:
+        with self.lock:
+            self.global_queue.append(g)
+        self.wake_idle_worker()
+
+    def take_global(self) -> G | None:
+        if not self.global_queue:
+            return None
+        with self.lock:
+            return self.global_queue.popleft() if self.global_queue else None
+
+    def wake_idle_worker(self) -> None:
+        """Wake one idle worker so it can look for work (Go's ``wakep``)."""
+        with self.lock:
+            worker = next((w for w in reversed(self.idle) if not w.retiring), None)
+            if worker is not None:
+                self.idle.remove(worker)
+        if worker is not None:
+            worker.notify()
+
+    def enter_idle(self, worker: Worker) -> bool | None:
+        """Register ``worker`` as idle. Returns None when it must not sleep
+        (work appeared, or the runtime just stopped), else whether it should
+        wake up periodically to look at running plain threads."""
+        with self.lock:
+            if self.done or self.global_queue:
+                return None
+            self.idle.append(worker)
+            if not worker.retiring and any(w.newq for w in self.workers if w is not worker):
+                return None
+            if len(self.idle) < len(self.workers) or self.background:
+                return False
+            if self._anything_in_flight():
+                return False
+            if self._plain_threads_running():
+                return True
+            self._stop_locked(error=self._deadlock_error())
+            return None
+
+    def leave_idle(self, worker: Worker) -> None:
+        with self.lock:
+            if worker in self.idle:
+                self.idle.remove(worker)
+
+    def _plain_threads_running(self) -> bool:
+        """Caller holds ``lock``: may a plain thread still wake a goroutine?"""
+        return threads.any_running({w.thread_id for w in self.workers})
+
+    def _anything_in_flight(self) -> bool:
+        """Caller holds ``lock``: can anything but a plain thread still wake a goroutine?"""
+        for worker in self.workers:
+            with worker.lock:
+                if worker.has_work() or worker.timers.active:
+                    return True
+        background = _background
+        return background is not None and background.is_busy()
+
+    def is_busy(self) -> bool:
+        """Whether this (background) runtime may still wake anybody: a
+        goroutine is queued or running, or a timer is pending."""
+        with self.lock:
+            if len(self.idle) < len(self.workers) or self.global_queue:
+                return True
+            return any(w.has_work() or w.timers.active for w in self.workers)
+
+    def check_deadlock_after_thread_blocked(self) -> None:
+        """A plain thread just blocked: maybe it was the last one running."""
+        with self.lock:
+            if self.done or len(self.idle) < len(self.workers) or self.background:
+                return
+            if self._anything_in_flight() or threads.any_running(
+                {w.thread_id for w in self.workers}
+            ):
+                return
+            self._stop_locked(error=self._deadlock_error())
+
+    def _deadlock_error(self) -> DeadlockError:
+        dump = format_goroutines(list(self.allg.values()))
+        return DeadlockError(f"all goroutines are asleep - deadlock!\n\n{dump}")
+
+    # ---- ending a run --------------------------------------------------------
+
+    def main_returned(self, result: Any) -> None:
+        with self.lock:
+            if not self.done:
+                self.result = result
+                self._stop_locked(error=None)
+
+    def goroutine_failed(self, g: G, exc: BaseException) -> None:
+        exc.add_note(f"raised in goroutine {g.id} ({describe(g.fn)})")
+        if self.background:
+            traceback.print_exception(exc, file=sys.stderr)
+            return
+        with self.lock:
+            if not self.done:
+                self._stop_locked(error=exc)
+
+    def _stop_locked(self, *, error: BaseException | None) -> None:
+        self.done = True
+        self.error = error
+        for worker in self.workers:
+            worker.interrupt()
+
+
+def describe(fn: Any) -> str:
+    """A function's qualified name for notes and dumps."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None) or repr(fn)
+    return f"{module}.{qualname}" if module else qualname
+
+
+# ---- gomaxprocs ---------------------------------------------------------------
+
+
+def _default_procs() -> int:
+    env = os.environ.get("GOMAXPROCS", "")
+    if env.strip().isdigit() and int(env) >= 1:
+        return int(env)
+    gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)()
+    return (os.cpu_count() or 1) if not gil_enabled else 1
+
+
+_procs_lock = threading.Lock()
+_procs = _default_procs()
+
+
+def get_procs() -> int:
+    runtime = _active
+    return runtime.nprocs if runtime is not None else _procs
+
+
+def set_procs(n: int) -> int:
+    """Set the number of processors; returns the previous value."""
+    global _procs
+    worker = getattr(tls, "worker", None)
+    runtime = worker.runtime if worker is not None else _active
+    if runtime is not None and not runtime.background:
+        previous = runtime.nprocs
+        runtime.set_procs(n)
+        return previous
+    with _procs_lock:
+        previous, _procs = _procs, n
+    return previous
+
+
+# ---- run and go -------------------------------------------------------------
+
+_active: Runtime | None = None
+_background: Runtime | None = None
+_state_lock = threading.Lock()
+
+
+def _check_deadlock_after_thread_blocked() -> None:
+    runtime = _active
+    if runtime is not None:
+        runtime.check_deadlock_after_thread_blocked()
+
+
+threads.set_block_hook(_check_deadlock_after_thread_blocked)
+
+
+def active_runtime() -> Runtime | None:
+    return _active
+
+
+def current_runtime() -> Runtime | None:
+    """The runtime whose goroutine is calling, else the background runtime (if any)."""
+    worker = getattr(tls, "worker", None)
+    if worker is not None:
+        return worker.runtime  # type: ignore[no-any-return]
+    return _background
+
+
+def run(
+    main: Callable[..., R],
+    /,
+    *args: Any,
+    gomaxprocs: int | None = None,
+    race: bool = False,
+    trace: str | None = None,
+    **kwargs: Any,
+) -> R:
+    """Run ``main(*args, **kwargs)`` as the main goroutine and return its result.
+
+    The calling thread becomes the first worker; ``gomaxprocs`` (default:
+    ``runtime.gomaxprocs()``) workers run goroutines. ``run`` returns as soon
+    as main returns: goroutines still alive are abandoned, never scheduled
+    again. An exception escaping any goroutine ends the run and is re-raised
+    here with a note naming the goroutine. When every goroutine is blocked
+    and nothing can wake one, raises ``DeadlockError`` with a goroutine dump.
+    """
+    global _active
+    if not callable(main):
+        raise TypeError(f"run: main must be callable, not {type(main).__name__}")
+    nprocs = _check_procs(gomaxprocs) if gomaxprocs is not None else get_procs()
+    if race:
+        raise NotImplementedError("run(race=True): the race detector is not available yet")
+    if trace is not None:
+        raise NotImplementedError("run(trace=...): execution tracing is not available yet")
+    with _state_lock:
+        if _active is not None or getattr(tls, "worker", None) is not None:
+            raise RuntimeError("goroutines.run: a run is already active in this process")
+        runtime = Runtime(nprocs, background=False)
+        _active = runtime
+    try:
+        return _run(runtime, main, args, kwargs)
+    finally:
+        with _state_lock:
+            _active = None
+
+
+def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
+    first = runtime.add_worker()
+    main_g = G(first.next_id(), main, args, kwargs, 0, None)
+    runtime.main = main_g
+    runtime.allg[main_g.id] = main_g
+    first.newq.append(main_g)
+    for _ in range(runtime.nprocs - 1):
+        runtime.start_worker_thread()
+    try:
+        first.run_loop()
+    finally:
+        first.close()
+        with runtime.lock:
+            runtime.done = True
+            for worker in runtime.workers:
+                worker.interrupt()
+        _abandon(runtime)
+    if runtime.error is not None:
+        raise runtime.error
+    return runtime.result  # type: ignore[no-any-return]
+
+
+# Goroutines left alive by runs that returned: kept, never run again (Go's exit
+# semantics: no deferred code runs), so that leak checks can report them.
+abandoned: list[G] = []
+
+
+def _abandon(runtime: Runtime) -> None:
+    abandoned.extend(runtime.allg.values())
+    runtime.allg.clear()
+
+
+def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    """Start ``fn(*args, **kwargs)`` as a new goroutine and return at once."""
+    if not callable(fn):
+        raise TypeError(f"go: fn must be callable, not {type(fn).__name__}")
+    worker = getattr(tls, "worker", None)
+    if worker is not None:
+        parent = worker.current
+        site = _caller_site(2)
+        g = G(worker.next_id(), fn, args, kwargs, parent.id if parent else 0, site)
+        worker.runtime.allg[g.id] = g
+        worker.spawn(g)
+        return
+    runtime = background_runtime()
+    g = G(runtime.new_id(), fn, args, kwargs, 0, _caller_site(2))
+    runtime.allg[g.id] = g
+    runtime.put_global(g)
+
+
+def background_runtime() -> Runtime:
+    """The process-wide runtime for goroutines and timers of plain threads."""
+    global _background
+    runtime = _background
+    if runtime is not None:
+        return runtime
+    with _state_lock:
+        if _background is None:
+            runtime = Runtime(get_procs() if _active is None else _procs, background=True)
+            for _ in range(runtime.nprocs):
+                runtime.start_worker_thread()
+            _background = runtime
+        return _background
+
+
+def _check_procs(n: Any) -> int:
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"gomaxprocs must be an int, not {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"gomaxprocs must be >= 1, got {n}")
+    return n
+
+
+def _caller_site(depth: int) -> tuple[str, CodeType, int]:
+    """``(module, code, line)`` of the frame ``depth`` levels up, for dumps."""
+    frame = sys._getframe(depth)
+    return frame.f_globals.get("__name__", "?"), frame.f_code, frame.f_lineno

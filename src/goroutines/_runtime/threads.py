@@ -1,0 +1,128 @@
+"""Plain OS threads that use goroutines objects.
+
+A plain thread (not a worker) that sends, receives or locks gets a
+``ThreadParker``: the same waiter fields and calls as a ``G``, but ``park``
+blocks the OS thread on a lock. Every such thread is registered in
+``_registry`` on first use, because the deadlock detector must know whether a
+plain thread could still wake a goroutine (API.md: a run is deadlocked only if
+every plain thread that has used a goroutines object is blocked in one or has
+exited).
+
+``ThreadParker._mutex`` guards ``blocked`` and ``_pending``. The registry is a
+dict whose single operations are atomic with or without the GIL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_registry: dict[int, ThreadParker] = {}
+
+# Per-thread state: ``worker`` is the Worker a worker thread runs; ``parker`` is
+# a plain thread's ThreadParker; ``known`` is set on both kinds, so that
+# ``register_thread`` costs one attribute load once a thread is known.
+tls = threading.local()
+
+
+def _no_hook() -> None:
+    pass
+
+
+# Called (without locks held) each time a plain thread blocks; the scheduler
+# installs its deadlock check here (this module must not import the scheduler).
+_on_block: Callable[[], None] = _no_hook
+
+
+def set_block_hook(hook: Callable[[], None]) -> None:
+    global _on_block
+    _on_block = hook
+
+
+def thread_parker() -> ThreadParker:
+    """This plain thread's parker, registering the thread on first use."""
+    try:
+        return tls.parker  # type: ignore[no-any-return]
+    except AttributeError:
+        parker = ThreadParker(threading.current_thread())
+        tls.parker = parker
+        tls.known = True
+        _registry[threading.get_ident()] = parker
+        return parker
+
+
+def register_thread() -> None:
+    """Note that this thread uses goroutines objects (cheap once known)."""
+    try:
+        tls.known  # noqa: B018
+    except AttributeError:
+        if getattr(tls, "worker", None) is None:
+            thread_parker()
+
+
+def any_running(excluded: set[int]) -> bool:
+    """Is some registered plain thread neither blocked in a primitive, nor
+    exited, nor in ``excluded`` (thread idents of workers)?"""
+    for ident, parker in list(_registry.items()):
+        if not parker.thread.is_alive():
+            _registry.pop(ident, None)
+        elif not parker.blocked and ident not in excluded:
+            return True
+    return False
+
+
+class ThreadParker:
+    """The waiter record of a plain OS thread: parks the thread itself.
+
+    ``blocked`` is True while the thread waits in a goroutines primitive; the
+    deadlock detector reads it. ``_mutex`` guards ``blocked`` and ``_pending``
+    (a wake-up that came before the thread parked), so the detector can never
+    see a thread that was already woken as blocked.
+    """
+
+    select_token = None  # a plain thread waits as itself only in a simple wait
+
+    __slots__ = (
+        "_mutex",
+        "_pending",
+        "_wakeup",
+        "blocked",
+        "ok",
+        "select_index",
+        "thread",
+        "value",
+    )
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self._mutex = threading.Lock()
+        self._wakeup = threading.Lock()
+        self._wakeup.acquire()
+        self._pending = False
+        self.thread = thread
+        self.blocked = False
+        self.value: Any = None
+        self.ok = False
+        self.select_index = -1
+
+    def park(self, wait_reason: str) -> None:
+        with self._mutex:
+            if self._pending:
+                self._pending = False
+                return
+            self.blocked = True
+        _on_block()
+        self._wakeup.acquire()
+
+    def make_ready(self) -> None:
+        with self._mutex:
+            if self.blocked:
+                self.blocked = False
+                self._wakeup.release()
+            else:
+                self._pending = True
+
+    def complete(self, value: Any, ok: bool) -> None:
+        self.value = value
+        self.ok = ok
+        self.make_ready()

@@ -1,0 +1,346 @@
+"""Workers: Go's M and P in one object, and the scheduler loop each runs.
+
+Glossary (Go's words, spelled out):
+  G       a goroutine (``g.G``).
+  worker  an OS thread holding the right to run goroutines (Go's M with its P).
+  runq    the worker's FIFO of ready goroutines that have started: they are
+          pinned to this worker, because their greenlet lives on its thread.
+  newq    the worker's FIFO of goroutines that have not started yet. They have
+          no greenlet, so an idle worker may steal them (Go's work stealing).
+  inbox   goroutines made ready by *other* threads, waiting to be moved to runq.
+  park    a goroutine stops running until someone makes it ready.
+  ready   make a parked goroutine runnable again (Go's ``goready``).
+
+The scheduler loop runs on the thread's main greenlet (Go's g0). When a
+goroutine parks it switches *directly* to the next goroutine in runq/newq when
+there is one, and to the scheduler greenlet only when there is none or once
+every ``_SCHED_EVERY`` switches, so that timers, the inbox and the global queue
+are never starved by two goroutines that keep waking each other.
+
+A goroutine that returns leaves its greenlet on the worker's free list, and the
+next new goroutine reuses it, as Go reuses dead Gs: a new goroutine usually
+costs no greenlet creation and, when started by a finishing one, no switch.
+
+Invariants:
+  - ``runq``, ``free``, ``current``, ``tick`` and ``pinned`` are touched only by
+    this worker's thread.
+  - ``newq`` is appended and popped on the left by this worker's thread, and
+    popped on the right by thieves; ``collections.deque`` makes each of those
+    calls atomic, with or without the GIL.
+  - ``lock`` guards ``inbox``, ``sleeping`` and ``timers``. A thread that adds to
+    ``inbox`` or adds an earlier timer while ``sleeping`` is set clears it and
+    writes to the wake-up pipe, so a worker never sleeps through new work.
+  - Lock order: a worker's ``lock`` may be taken while holding the runtime's
+    ``lock`` (the deadlock check reads every worker), never the reverse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from greenlet import getcurrent, greenlet
+
+from .g import DEAD, RUNNING, G
+from .threads import tls
+from .timers import Timer, TimerHeap
+
+if TYPE_CHECKING:
+    from .sched import Runtime
+
+# How often a worker passes through its scheduler loop even when it could switch
+# straight from one goroutine to the next (a power of two, used as a mask).
+_SCHED_EVERY = 64
+# Finished goroutines' greenlets kept for reuse, per worker.
+_FREE_MAX = 1024
+
+_monotonic = time.monotonic
+_get_ident = threading.get_ident
+
+
+class Worker:
+    """One OS thread running goroutines. See the module docstring."""
+
+    def __init__(self, runtime: Runtime, index: int) -> None:
+        self.runtime = runtime
+        self.index = index
+        self.runq: deque[G] = deque()
+        self.newq: deque[G] = deque()
+        self.inbox: deque[G] = deque()
+        self.lock = threading.Lock()
+        self.sleeping = False
+        self.timers = TimerHeap()
+        self.current: G | None = None
+        self.tick = 0
+        self.pinned = 0  # started goroutines still alive on this worker
+        self.retiring = False
+        self.free: list[greenlet] = []
+        self.thread_id = 0
+        self.scheduler: greenlet | None = None
+        self._ids: Any = iter(())
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+
+    # ---- entry points ---------------------------------------------------
+
+    def run_loop(self) -> None:
+        """Run the scheduler on the calling thread until the runtime stops."""
+        self.thread_id = _get_ident()
+        self.scheduler = getcurrent()
+        tls.worker = self
+        was_known = hasattr(tls, "known")
+        tls.known = True
+        try:
+            self._schedule()
+        finally:
+            tls.worker = None
+            if not was_known:
+                del tls.known
+            self.current = None
+
+    def close(self) -> None:
+        """Release the wake-up pipe and selector (after ``run_loop`` returned)."""
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    # ---- creating goroutines --------------------------------------------
+
+    def spawn(self, g: G) -> None:
+        """Queue a new goroutine created on this worker's thread."""
+        self.newq.append(g)
+        if self.runtime.idle:
+            self.runtime.wake_idle_worker()
+
+    def next_id(self) -> int:
+        """A fresh goroutine id, from this worker's batch (as Go's P caches)."""
+        try:
+            return next(self._ids)  # type: ignore[no-any-return]
+        except StopIteration:
+            self._ids = self.runtime.id_batch()
+            return next(self._ids)  # type: ignore[no-any-return]
+
+    # ---- park / ready ---------------------------------------------------
+
+    def ready(self, g: G) -> None:
+        """Make ``g`` (a parked goroutine pinned to this worker) runnable."""
+        if self.thread_id == _get_ident():
+            self.runq.append(g)
+            return
+        with self.lock:
+            self.inbox.append(g)
+            wake = self.sleeping
+            self.sleeping = False
+        if wake:
+            self._write_wakeup()
+
+    def switch_away(self) -> Any:
+        """Leave the current goroutine: run the next one, or the scheduler.
+
+        Returns what the greenlet that resumes us passes (a new G for a
+        recycled greenlet, nothing for a parked goroutine).
+        """
+        self.tick = tick = self.tick + 1
+        if tick & (_SCHED_EVERY - 1):
+            nxt = self._pick_local()
+            if nxt is not None:
+                return self._switch_to(nxt)
+        self.current = None
+        return self.scheduler.switch()  # type: ignore[union-attr]
+
+    def yield_now(self, g: G) -> None:
+        """``runtime.gosched``: put ``g`` at the back of the queue and switch."""
+        self.runq.append(g)
+        self.current = None
+        self.scheduler.switch()  # type: ignore[union-attr]
+
+    # ---- the scheduler ----------------------------------------------------
+
+    def _schedule(self) -> None:
+        while True:
+            g = self._find_runnable()
+            if g is None:
+                return
+            self._switch_to(g)
+            self.current = None
+
+    def _find_runnable(self) -> G | None:
+        runtime = self.runtime
+        while not runtime.done:
+            if self.timers.active:
+                self._run_timers()
+            if self.inbox:
+                with self.lock:
+                    self.runq.extend(self.inbox)
+                    self.inbox.clear()
+            g = self._pick_local()
+            if g is not None:
+                return g
+            if self.retiring:
+                if self._retire_if_unused():
+                    return None
+            else:
+                g = runtime.take_global() or self._steal()
+                if g is not None:
+                    return g
+            self._idle()
+        return None
+
+    def _pick_local(self) -> G | None:
+        # Alternate between started and new goroutines so neither starves.
+        if self.tick & 1 and self.newq:
+            try:
+                return self.newq.popleft()
+            except IndexError:  # a thief took it
+                pass
+        if self.runq:
+            return self.runq.popleft()
+        try:
+            return self.newq.popleft()
+        except IndexError:
+            return None
+
+    def _switch_to(self, g: G) -> Any:
+        self.current = g
+        g.state = RUNNING
+        gl = g.greenlet
+        if gl is not None:
+            return gl.switch()
+        g.worker = self
+        self.pinned += 1
+        gl = self.free.pop() if self.free else greenlet(self._host, self.scheduler)
+        g.greenlet = gl
+        return gl.switch(g)
+
+    def _host(self, g: G) -> None:
+        """The body of a goroutine greenlet: run goroutines until retired."""
+        me = getcurrent()
+        free = self.free
+        while True:
+            self._execute(g)
+            if len(free) >= _FREE_MAX or self.runtime.done:
+                return
+            free.append(me)
+            g = self.switch_away()
+
+    def _execute(self, g: G) -> None:
+        try:
+            result = g.fn(*g.args, **g.kwargs)
+        except BaseException as exc:
+            self.runtime.goroutine_failed(g, exc)
+        else:
+            if g is self.runtime.main:
+                self.runtime.main_returned(result)
+        g.state = DEAD
+        g.fn = g.args = g.kwargs = None  # type: ignore[assignment]
+        g.greenlet = None
+        self.pinned -= 1
+        self.runtime.allg.pop(g.id, None)
+
+    def _steal(self) -> G | None:
+        """Take half of another worker's not-yet-started goroutines."""
+        for victim in self.runtime.steal_order(self):
+            queue = victim.newq
+            count = (len(queue) + 1) // 2
+            stolen: list[G] = []
+            for _ in range(count):
+                try:
+                    stolen.append(queue.pop())
+                except IndexError:
+                    break
+            if stolen:
+                first = stolen.pop()
+                self.newq.extend(reversed(stolen))
+                return first
+        return None
+
+    def _retire_if_unused(self) -> bool:
+        """A retiring worker hands its new goroutines to the global queue and
+        exits once no goroutine is pinned to it any more."""
+        while self.newq:
+            try:
+                self.runtime.put_global(self.newq.popleft())
+            except IndexError:
+                break
+        if self.pinned:
+            return False
+        return self.runtime.remove_worker(self)
+
+    # ---- timers ---------------------------------------------------------
+
+    def add_timer(self, timer: Timer) -> None:
+        """Schedule ``timer`` on this worker (from any thread)."""
+        with self.lock:
+            timer.worker = self
+            earliest = self.timers.push(timer)
+            wake = earliest and self.sleeping
+            if wake:
+                self.sleeping = False
+        if wake:
+            self._write_wakeup()
+
+    def cancel_timer(self, timer: Timer) -> bool:
+        """Cancel ``timer``; True if it had not fired yet (from any thread)."""
+        with self.lock:
+            return self.timers.cancel(timer)
+
+    def _run_timers(self) -> None:
+        now = _monotonic()
+        with self.lock:
+            due = self.timers.pop_expired(now)
+        for timer in due:
+            timer.fn(timer.arg, now)
+
+    # ---- sleeping when idle -----------------------------------------------
+
+    def _idle(self) -> None:
+        runtime = self.runtime
+        with self.lock:
+            if self.inbox:
+                return
+            self.sleeping = True
+            deadline = self.timers.next_deadline()
+        poll_threads = runtime.enter_idle(self)
+        if poll_threads is not None:
+            timeout = None if deadline is None else max(0.0, deadline - _monotonic())
+            if poll_threads and (timeout is None or timeout > runtime.thread_poll_interval):
+                timeout = runtime.thread_poll_interval
+            if self._selector.select(timeout):
+                self._drain_wakeup()
+        with self.lock:
+            self.sleeping = False
+        runtime.leave_idle(self)
+
+    def notify(self) -> None:
+        """Wake this worker if it sleeps (from any thread)."""
+        with self.lock:
+            wake = self.sleeping
+            self.sleeping = False
+        if wake:
+            self._write_wakeup()
+
+    def interrupt(self) -> None:
+        """Wake this worker unconditionally, e.g. because the runtime stopped."""
+        self._write_wakeup()
+
+    def has_work(self) -> bool:
+        """Whether any goroutine is queued on this worker (racy snapshot)."""
+        return bool(self.runq or self.newq or self.inbox)
+
+    def _write_wakeup(self) -> None:
+        # A full pipe means a wake-up is pending anyway; a closed one, that we stopped.
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _drain_wakeup(self) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(self._wake_r, 4096):
+                pass

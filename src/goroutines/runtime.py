@@ -1,0 +1,61 @@
+"""``goroutines.runtime``: processors, goroutine counts, yielding, dumps.
+
+Inside ``run`` these describe that run; called from a plain thread outside any
+run, they describe the background runtime (see ``goroutines.go``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._runtime import current_runtime, get_procs, set_procs
+from ._runtime.dump import format_goroutines
+from ._runtime.g import RUNNABLE
+from ._runtime.threads import tls
+
+__all__ = ["gomaxprocs", "gosched", "num_cpu", "num_goroutine", "stack"]
+
+
+def gomaxprocs(n: int = 0) -> int:
+    """Set the number of processors when ``n >= 1``; return the previous value.
+
+    Inside a run this changes that run's workers at once (surplus workers
+    finish the goroutines already started on them, then exit); outside, it
+    sets the value that later runs and the background runtime start with.
+    """
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"gomaxprocs: n must be an int, not {type(n).__name__}")
+    if n < 1:
+        return get_procs()
+    return set_procs(n)
+
+
+def num_cpu() -> int:
+    """The number of CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def num_goroutine() -> int:
+    """The number of goroutines that exist now (started or not, not finished)."""
+    runtime = current_runtime()
+    return len(runtime.allg) if runtime is not None else 0
+
+
+def gosched() -> None:
+    """Yield: let other goroutines run; the caller runs again later."""
+    worker = getattr(tls, "worker", None)
+    if worker is None or worker.current is None:
+        os.sched_yield()
+        return
+    g = worker.current
+    g.state = RUNNABLE
+    worker.yield_now(g)
+
+
+def stack() -> str:
+    """A dump of every goroutine, in Go's format (see the README)."""
+    runtime = current_runtime()
+    return format_goroutines(list(runtime.allg.values())) if runtime is not None else ""
