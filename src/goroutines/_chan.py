@@ -139,26 +139,38 @@ class Chan(SendChan[T], RecvChan[T]):
 
     def recv(self) -> T | None:
         """Receive a value; blocks until one arrives. ``None`` once closed and drained."""
-        return self.recv_ok()[0]
+        value = self._recv()
+        return None if value is _CLOSED else value
 
     def recv_ok(self) -> tuple[T | None, bool]:
         """Receive ``(value, ok)``; ``ok`` is False only if closed and drained."""
+        value = self._recv()
+        return (None, False) if value is _CLOSED else (value, True)
+
+    def __iter__(self) -> Iterator[T]:
+        """Receive until the channel is closed and drained."""
+        recv = self._recv
+        while True:
+            value = recv()
+            if value is _CLOSED:
+                return
+            yield value
+
+    def _recv(self) -> Any:
+        """Receive a value, blocking if need be; ``_CLOSED`` once closed and drained."""
         try:
             tls.known  # noqa: B018
         except AttributeError:
             register_thread()
         with self._lock:
             value = self._try_recv()
-            if value is _EMPTY:
-                me = current()
-                self._recvq.append(me)
-            elif value is _CLOSED:
-                return None, False
-            else:
-                return value, True
+            if value is not _EMPTY:
+                return value
+            me = current()
+            self._recvq.append(me)
         me.park("chan receive")
         value, me.value = me.value, None
-        return value, me.ok
+        return value if me.ok else _CLOSED
 
     def close(self) -> None:
         """Close the channel: wake every waiting receiver (they get ``(None, False)``)
@@ -203,8 +215,11 @@ class Chan(SendChan[T], RecvChan[T]):
         """Send without blocking if possible; False if the sender must wait."""
         if self._closed:
             raise ClosedChannelError("send on closed channel")
-        if self._recvq:
-            receiver = pop_live(self._recvq)
+        recvq = self._recvq
+        if recvq:
+            receiver = recvq.popleft()
+            if receiver.select_token is not None and not receiver.select_token.acquire(False):
+                receiver = pop_live(recvq)
             if receiver is not None:
                 receiver.complete(value, True)
                 return True
@@ -215,8 +230,11 @@ class Chan(SendChan[T], RecvChan[T]):
 
     def _try_recv(self) -> Any:
         """Receive without blocking if possible: the value, ``_CLOSED``, or ``_EMPTY``."""
-        if self._sendq:
-            sender = pop_live(self._sendq)
+        sendq = self._sendq
+        if sendq:
+            sender = sendq.popleft()
+            if sender.select_token is not None and not sender.select_token.acquire(False):
+                sender = pop_live(sendq)
             if sender is not None:
                 if self._cap:
                     value = self._buf.popleft()

@@ -28,6 +28,7 @@ with the same fields and the same calls (``park``, ``make_ready``,
 
 from __future__ import annotations
 
+from threading import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -114,7 +115,11 @@ class G:
         """Hand ``value``/``ok`` to this waiter and wake it (simple wait)."""
         self.value = value
         self.ok = ok
-        self.worker.ready(self)  # type: ignore[union-attr]
+        worker = self.worker
+        if worker.thread_id == _get_ident():  # type: ignore[union-attr]
+            worker.runq.append(self)  # type: ignore[union-attr]  # Worker.ready's fast path
+        else:
+            worker.ready(self)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<goroutine {self.id}>"
