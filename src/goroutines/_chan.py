@@ -8,7 +8,10 @@ it; a receiver that finds a waiting sender takes the value straight from it
 sender's value to the tail), so no value is ever copied twice.
 
 Invariants (all under ``_lock``):
-  - At least one of ``_sendq`` and ``_recvq`` holds no live waiter.
+  - At least one of ``_sendq`` and ``_recvq`` holds no live waiter, except when
+    one select waits to both send on and receive from the same unbuffered
+    channel (its two waiters cannot match each other: only an operation that
+    is not waiting pops a waiter).
   - ``_recvq`` has live waiters only if the buffer is empty; ``_sendq`` has live
     waiters only if the buffer is full.
   - Once ``_closed`` is set, both queues are empty of live waiters and stay so.
