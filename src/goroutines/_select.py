@@ -85,12 +85,13 @@ def select(*cases: Any) -> tuple[int, Any]:
     for chan in channels:
         chan._lock.acquire()
     try:
-        index, value = _poll(parsed)
+        order: list[int] = []
+        index, value = _poll(parsed, order)
         if index < 0:
             if default_index >= 0:
                 return default_index, None
             me = current()
-            waiters = _enqueue(parsed, me)
+            waiters = _enqueue(parsed, order, me)
     finally:
         for chan in channels:
             chan._lock.release()
@@ -142,14 +143,18 @@ def _channel_of(owner: Any, view_type: type) -> Chan[Any] | None:
     return None if owner is nilchan else owner
 
 
-def _poll(parsed: list[_Case]) -> tuple[int, Any]:
-    """Step 1: perform a ready case chosen at random; (-1, None) if none is."""
+def _poll(parsed: list[_Case], order: list[int]) -> tuple[int, Any]:
+    """Step 1: perform a ready case chosen at random; (-1, None) if none is.
+
+    Appends each case tried to ``order``: when none was ready, that is a random
+    permutation of the cases, the order in which ``_enqueue`` queues them."""
     candidates = [i for i, (kind, chan, _) in enumerate(parsed) if chan is not None]
     while candidates:
         pick = int(_random() * len(candidates))
         index = candidates[pick]
         candidates[pick] = candidates[-1]
         candidates.pop()
+        order.append(index)
         kind, chan, value = parsed[index]
         assert chan is not None
         if kind == _SEND:
@@ -165,13 +170,16 @@ def _poll(parsed: list[_Case]) -> tuple[int, Any]:
     return -1, None
 
 
-def _enqueue(parsed: list[_Case], me: G | ThreadParker) -> list[tuple[Chan[Any], _CaseWaiter]]:
-    """Step 2: queue a waiter for every case; they share one token."""
+def _enqueue(
+    parsed: list[_Case], order: list[int], me: G | ThreadParker
+) -> list[tuple[Chan[Any], _CaseWaiter]]:
+    """Step 2: queue a waiter for every case, in ``order`` (random, so that cases
+    that become ready at once are chosen at random); they share one token."""
     token = threading.Lock()
     waiters = []
-    for index, (kind, chan, value) in enumerate(parsed):
-        if chan is None:
-            continue
+    for index in order:
+        kind, chan, value = parsed[index]
+        assert chan is not None
         waiter = _CaseWaiter(me, index, value, token)
         (chan._sendq if kind == _SEND else chan._recvq).append(waiter)
         waiters.append((chan, waiter))

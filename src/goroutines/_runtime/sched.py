@@ -370,7 +370,7 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     main_g = G(first.next_id(), main, args, kwargs, 0, None)
     runtime.main = main_g
     runtime.allg[main_g.id] = main_g
-    first.newq.append(main_g)
+    first.runq.append(main_g)  # not newq: main must not be stolen off the calling thread
     for _ in range(runtime.nprocs - 1):
         runtime.start_worker_thread()
     try:
