@@ -339,7 +339,7 @@ class _NilChan(Chan[Any]):
         current().park("chan send (nil chan)")
         raise AssertionError("a goroutine blocked on a nil channel was woken")
 
-    def recv_ok(self) -> tuple[Any, bool]:
+    def _recv(self) -> Any:
         current().park("chan receive (nil chan)")
         raise AssertionError("a goroutine blocked on a nil channel was woken")
 

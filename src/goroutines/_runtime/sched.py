@@ -51,7 +51,7 @@ _ID_BATCH = 16
 
 # How often idle workers of a run look again at plain threads that are still
 # running, to notice that they exited (seconds).
-_THREAD_POLL_INTERVAL = 0.05
+_POLL_INTERVAL = 0.05
 
 
 class DeadlockError(RuntimeError):
@@ -72,7 +72,7 @@ class Runtime:
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
-        self.thread_poll_interval = _THREAD_POLL_INTERVAL
+        self.poll_interval = _POLL_INTERVAL
         self._next_id = 1
         self._next_index = 0
         self._threads: list[threading.Thread] = []
@@ -177,7 +177,8 @@ class Runtime:
     def enter_idle(self, worker: Worker) -> bool | None:
         """Register ``worker`` as idle. Returns None when it must not sleep
         (work appeared, or the runtime just stopped), else whether it should
-        wake up periodically to look at running plain threads."""
+        wake up periodically to look again at plain threads that still run
+        and at a busy background runtime."""
         with self.lock:
             if self.done or self.global_queue:
                 return None
@@ -186,9 +187,9 @@ class Runtime:
                 return None
             if len(self.idle) < len(self.workers) or self.background:
                 return False
-            if self._anything_in_flight():
+            if self._work_pending():
                 return False
-            if self._plain_threads_running():
+            if self._plain_threads_running() or _background_busy():
                 return True
             self._stop_locked(error=self._deadlock_error())
             return None
@@ -202,14 +203,13 @@ class Runtime:
         """Caller holds ``lock``: may a plain thread still wake a goroutine?"""
         return threads.any_running({w.thread_id for w in self.workers})
 
-    def _anything_in_flight(self) -> bool:
-        """Caller holds ``lock``: can anything but a plain thread still wake a goroutine?"""
+    def _work_pending(self) -> bool:
+        """Caller holds ``lock``: is a goroutine queued or a timer pending here?"""
         for worker in self.workers:
             with worker.lock:
                 if worker.has_work() or worker.timers.active:
                     return True
-        background = _background
-        return background is not None and background.is_busy()
+        return False
 
     def is_busy(self) -> bool:
         """Whether this (background) runtime may still wake anybody: a
@@ -224,9 +224,7 @@ class Runtime:
         with self.lock:
             if self.done or len(self.idle) < len(self.workers) or self.background:
                 return
-            if self._anything_in_flight() or threads.any_running(
-                {w.thread_id for w in self.workers}
-            ):
+            if self._work_pending() or self._plain_threads_running() or _background_busy():
                 return
             self._stop_locked(error=self._deadlock_error())
 
@@ -256,6 +254,12 @@ class Runtime:
         self.error = error
         for worker in self.workers:
             worker.interrupt()
+
+
+def _background_busy() -> bool:
+    """May the background runtime still wake a goroutine of a run?"""
+    background = _background
+    return background is not None and background.is_busy()
 
 
 def describe(fn: Any) -> str:

@@ -22,8 +22,8 @@ next new goroutine reuses it, as Go reuses dead Gs: a new goroutine usually
 costs no greenlet creation and, when started by a finishing one, no switch.
 
 Invariants:
-  - ``runq``, ``free``, ``current``, ``tick`` and ``pinned`` are touched only by
-    this worker's thread.
+  - ``runq``, ``free``, ``current``, ``yielded``, ``tick`` and ``pinned`` are
+    touched only by this worker's thread.
   - ``newq`` is appended and popped on the left by this worker's thread, and
     popped on the right by thieves; ``collections.deque`` makes each of those
     calls atomic, with or without the GIL.
@@ -76,6 +76,7 @@ class Worker:
         self.sleeping = False
         self.timers = TimerHeap()
         self.current: G | None = None
+        self.yielded: G | None = None  # a goroutine in gosched, run after all others
         self.tick = 0
         self.pinned = 0  # started goroutines still alive on this worker
         self.retiring = False
@@ -148,17 +149,21 @@ class Worker:
         Returns what the greenlet that resumes us passes (a new G for a
         recycled greenlet, nothing for a parked goroutine).
         """
-        self.tick = tick = self.tick + 1
-        if tick & (_SCHED_EVERY - 1):
+        if self.tick & (_SCHED_EVERY - 1):
             nxt = self._pick_local()
             if nxt is not None:
-                return self._switch_to(nxt)
+                if nxt.greenlet is not None or self.free:
+                    return self._switch_to(nxt)
+                # A new greenlet must be made on the scheduler's shallow stack
+                # (greenlet starts it at its creator's recursion depth); until
+                # then the goroutine stays first in line, and stealable.
+                self.newq.appendleft(nxt)
         self.current = None
         return self.scheduler.switch()  # type: ignore[union-attr]
 
     def yield_now(self, g: G) -> None:
-        """``runtime.gosched``: put ``g`` at the back of the queue and switch."""
-        self.runq.append(g)
+        """``runtime.gosched``: let every other runnable goroutine go first."""
+        self.yielded = g
         self.current = None
         self.scheduler.switch()  # type: ignore[union-attr]
 
@@ -174,6 +179,7 @@ class Worker:
 
     def _find_runnable(self) -> G | None:
         runtime = self.runtime
+        yielded, self.yielded = self.yielded, None
         while not runtime.done:
             if self.timers.active:
                 self._run_timers()
@@ -182,21 +188,23 @@ class Worker:
                     self.runq.extend(self.inbox)
                     self.inbox.clear()
             g = self._pick_local()
-            if g is not None:
-                return g
-            if self.retiring:
-                if self._retire_if_unused():
-                    return None
-            else:
+            if g is None and not self.retiring:
                 g = runtime.take_global() or self._steal()
-                if g is not None:
-                    return g
+            if g is not None:
+                if yielded is not None:
+                    self.runq.append(yielded)
+                return g
+            if yielded is not None:
+                return yielded
+            if self.retiring and self._retire_if_unused():
+                return None
             self._idle()
         return None
 
     def _pick_local(self) -> G | None:
         # Alternate between started and new goroutines so neither starves.
-        if self.tick & 1 and self.newq:
+        self.tick = tick = self.tick + 1
+        if tick & 1 and self.newq:
             try:
                 return self.newq.popleft()
             except IndexError:  # a thief took it
@@ -308,11 +316,11 @@ class Worker:
                 return
             self.sleeping = True
             deadline = self.timers.next_deadline()
-        poll_threads = runtime.enter_idle(self)
-        if poll_threads is not None:
+        poll = runtime.enter_idle(self)
+        if poll is not None:
             timeout = None if deadline is None else max(0.0, deadline - _monotonic())
-            if poll_threads and (timeout is None or timeout > runtime.thread_poll_interval):
-                timeout = runtime.thread_poll_interval
+            if poll and (timeout is None or timeout > runtime.poll_interval):
+                timeout = runtime.poll_interval
             if self._selector.select(timeout):
                 self._drain_wakeup()
         with self.lock:
