@@ -129,12 +129,16 @@ class Chan(SendChan[T], RecvChan[T]):
             tls.known  # noqa: B018
         except AttributeError:
             register_thread()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # acquire/finally: measurably cheaper than ``with`` here
+        try:
             if self._try_send(value):
                 return
             me = current()
             me.value = value
             self._sendq.append(me)
+        finally:
+            lock.release()
         me.park("chan send")
         me.value = None
         if not me.ok:
@@ -165,12 +169,16 @@ class Chan(SendChan[T], RecvChan[T]):
             tls.known  # noqa: B018
         except AttributeError:
             register_thread()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             value = self._try_recv()
             if value is not _EMPTY:
                 return value
             me = current()
             self._recvq.append(me)
+        finally:
+            lock.release()
         me.park("chan receive")
         value, me.value = me.value, None
         return value if me.ok else _CLOSED
