@@ -27,9 +27,10 @@ Invariants:
   - ``newq`` is appended and popped on the left by this worker's thread, and
     popped on the right by thieves; ``collections.deque`` makes each of those
     calls atomic, with or without the GIL.
-  - ``lock`` guards ``inbox``, ``sleeping`` and ``timers``. A thread that adds to
-    ``inbox`` or adds an earlier timer while ``sleeping`` is set clears it and
-    writes to the wake-up pipe, so a worker never sleeps through new work.
+  - ``lock`` guards ``inbox``, ``sleeping``, ``timers`` and the wake-up pipe. A
+    thread that adds to ``inbox`` or adds an earlier timer while ``sleeping`` is
+    set clears it and writes to the pipe, so a worker never sleeps through new
+    work.
   - Lock order: a worker's ``lock`` may be taken while holding the runtime's
     ``lock`` (the deadlock check reads every worker), never the reverse.
 """
@@ -84,6 +85,7 @@ class Worker:
         self.thread_id = 0
         self.scheduler: greenlet | None = None
         self._ids: Any = iter(())
+        self._closed = False
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -106,12 +108,19 @@ class Worker:
             if not was_known:
                 del tls.known
             self.current = None
+            # Free the spare greenlets here: a greenlet must die on its own thread.
+            self.free.clear()
 
     def close(self) -> None:
-        """Release the wake-up pipe and selector (after ``run_loop`` returned)."""
-        self._selector.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        """Release the wake-up pipe and selector (after ``run_loop`` returned).
+
+        Under ``lock``, so that no other thread writes to a pipe whose file
+        descriptor number the process may already have reused."""
+        with self.lock:
+            self._closed = True
+            self._selector.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
 
     # ---- creating goroutines --------------------------------------------
 
@@ -138,10 +147,9 @@ class Worker:
             return
         with self.lock:
             self.inbox.append(g)
-            wake = self.sleeping
-            self.sleeping = False
-        if wake:
-            self._write_wakeup()
+            if self.sleeping:
+                self.sleeping = False
+                self._write_wakeup()
 
     def switch_away(self) -> Any:
         """Leave the current goroutine: run the next one, or the scheduler.
@@ -288,12 +296,9 @@ class Worker:
         """Schedule ``timer`` on this worker (from any thread)."""
         with self.lock:
             timer.worker = self
-            earliest = self.timers.push(timer)
-            wake = earliest and self.sleeping
-            if wake:
+            if self.timers.push(timer) and self.sleeping:
                 self.sleeping = False
-        if wake:
-            self._write_wakeup()
+                self._write_wakeup()
 
     def cancel_timer(self, timer: Timer) -> bool:
         """Cancel ``timer``; True if it had not fired yet (from any thread)."""
@@ -330,23 +335,24 @@ class Worker:
     def notify(self) -> None:
         """Wake this worker if it sleeps (from any thread)."""
         with self.lock:
-            wake = self.sleeping
-            self.sleeping = False
-        if wake:
-            self._write_wakeup()
+            if self.sleeping:
+                self.sleeping = False
+                self._write_wakeup()
 
     def interrupt(self) -> None:
         """Wake this worker unconditionally, e.g. because the runtime stopped."""
-        self._write_wakeup()
+        with self.lock:
+            self._write_wakeup()
 
     def has_work(self) -> bool:
         """Whether any goroutine is queued on this worker (racy snapshot)."""
         return bool(self.runq or self.newq or self.inbox)
 
     def _write_wakeup(self) -> None:
-        # A full pipe means a wake-up is pending anyway; a closed one, that we stopped.
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        """Caller holds ``lock``. A full pipe means a wake-up is pending anyway."""
+        if not self._closed:
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_w, b"x")
 
     def _drain_wakeup(self) -> None:
         with contextlib.suppress(OSError):
