@@ -9,6 +9,7 @@ they talk over channels (``Chan``) and wait on several at once with
 from __future__ import annotations
 
 from . import runtime as runtime
+from . import sync as sync
 from . import time as time
 from ._chan import Chan as Chan
 from ._chan import ClosedChannelError as ClosedChannelError
@@ -33,6 +34,7 @@ __all__ = [
     "run",
     "runtime",
     "select",
+    "sync",
     "time",
 ]
 

@@ -51,6 +51,13 @@ class G:
 
     select_token = None  # see the module docstring
 
+    greenlet: greenlet | None
+    worker: Worker  # set when the G first runs
+    wait_reason: str  # set by park
+    value: Any  # waiter fields: written by whoever wakes the G, before it reads them
+    ok: bool
+    select_index: int
+
     __slots__ = (
         "args",
         "created_at",
@@ -76,19 +83,16 @@ class G:
         parent_id: int,
         created_at: tuple[str, CodeType, int] | None,
     ) -> None:
+        # Only what may be read before the G first runs is set here (go() is a
+        # hot path); the rest is written before it is ever read.
         self.id = gid
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.state = RUNNABLE
-        self.wait_reason = ""
-        self.greenlet: greenlet | None = None
-        self.worker: Worker | None = None
+        self.greenlet = None
         self.parent_id = parent_id
         self.created_at = created_at
-        self.value: Any = None
-        self.ok = False
-        self.select_index = -1
 
     def park(self, wait_reason: str) -> None:
         """Block this goroutine until some party calls ``make_ready``.
@@ -99,27 +103,23 @@ class G:
         waker hands the G to its worker's inbox, which the worker only drains
         once this G has switched away.
         """
-        worker = self.worker
-        assert worker is not None
         self.state = WAITING
         self.wait_reason = wait_reason
-        worker.switch_away()
+        self.worker.switch_away()
 
     def make_ready(self) -> None:
         """Make a parked goroutine runnable again. Called once per ``park``."""
-        worker = self.worker
-        assert worker is not None
-        worker.ready(self)
+        self.worker.ready(self)
 
     def complete(self, value: Any, ok: bool) -> None:
         """Hand ``value``/``ok`` to this waiter and wake it (simple wait)."""
         self.value = value
         self.ok = ok
         worker = self.worker
-        if worker.thread_id == _get_ident():  # type: ignore[union-attr]
-            worker.runq.append(self)  # type: ignore[union-attr]  # Worker.ready's fast path
+        if worker.thread_id == _get_ident():
+            worker.runq.append(self)  # Worker.ready's fast path
         else:
-            worker.ready(self)  # type: ignore[union-attr]
+            worker.ready(self)
 
     def __repr__(self) -> str:
         return f"<goroutine {self.id}>"

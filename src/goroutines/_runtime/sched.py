@@ -408,7 +408,8 @@ def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     worker = getattr(tls, "worker", None)
     if worker is not None:
         parent = worker.current
-        site = _caller_site(2)
+        caller = sys._getframe(1)  # inlined _caller_site: go() is a hot path
+        site = (caller.f_globals.get("__name__", "?"), caller.f_code, caller.f_lineno)
         g = G(worker.next_id(), fn, args, kwargs, parent.id if parent else 0, site)
         worker.runtime.allg[g.id] = g
         worker.spawn(g)

@@ -170,7 +170,8 @@ class Worker:
         return self.scheduler.switch()  # type: ignore[union-attr]
 
     def yield_now(self, g: G) -> None:
-        """``runtime.gosched``: let every other runnable goroutine go first."""
+        """``runtime.gosched``: let other runnable goroutines go first: ``g`` runs
+        again only after the scheduler has picked another goroutine, if any."""
         self.yielded = g
         self.current = None
         self.scheduler.switch()  # type: ignore[union-attr]
