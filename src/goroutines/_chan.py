@@ -17,7 +17,8 @@ Invariants (all under ``_lock``):
   - Once ``_closed`` is set, both queues are empty of live waiters and stay so.
   - A waiter is *live* unless it belongs to a select that another case already
     won: such stale select waiters stay in the queue until they are popped and
-    skipped, or until ``_stale`` says half the queue is stale and it is rebuilt.
+    skipped, or until ``_stale`` says about half the queue is stale and the
+    next select that waits here rebuilds it (``_drop_stale``).
   - A waiter is completed (``complete(value, ok)``) exactly once, by the party
     that popped it, while holding ``_lock``; ``ok`` False means "closed".
 
@@ -260,9 +261,12 @@ class Chan(SendChan[T], RecvChan[T]):
             return _CLOSED
         return _EMPTY
 
-    def _note_stale(self) -> None:
-        """A select left a stale waiter here; rebuild the queues when half is stale."""
-        self._stale = stale = self._stale + 1
+    def _drop_stale(self) -> None:
+        """Caller holds ``_lock``: rebuild the wait queues once about half of
+        their waiters are stale. ``_stale`` counts the stale waiters selects
+        left here; it is bumped without the lock, so it is only an estimate,
+        which is all this heuristic needs (a lost count delays a rebuild)."""
+        stale = self._stale
         if stale > 16 and stale * 2 > len(self._recvq) + len(self._sendq):
             self._recvq = deque(w for w in self._recvq if is_live(w))
             self._sendq = deque(w for w in self._sendq if is_live(w))

@@ -9,7 +9,7 @@ held (taken in one global order, by ``id``, so two selects never deadlock):
    sharing one *token* (a lock), then release the channel locks and park.
 3. On wake-up, the case that fired is in ``select_index``; the other waiters
    are now stale (their token is taken), and ``_forget`` tells their channels,
-   which drop stale waiters lazily (see ``Chan._note_stale``).
+   which drop stale waiters lazily (see ``Chan._drop_stale``).
 
 The token makes the race between cases safe without holding every lock: a
 party that pops one of our waiters must first win ``token.acquire(False)``;
@@ -63,6 +63,9 @@ class _CaseWaiter:
         parker.make_ready()
 
 
+# The receive methods of a plain Chan, for the fast path of ``_parse``.
+_CHAN_RECV_KINDS: Final = {Chan.recv: _RECV, Chan.recv_ok: _RECV_OK}
+
 # A parsed case: (kind, channel, value to send); channel None means "never ready".
 _Case = tuple[int, "Chan[Any] | None", Any]
 
@@ -107,6 +110,11 @@ def _parse(cases: tuple[Any, ...]) -> tuple[list[_Case], int]:
     parsed: list[_Case] = []
     default_index = -1
     for index, case in enumerate(cases):
+        if type(case) is MethodType and type(case.__self__) is Chan:
+            kind = _CHAN_RECV_KINDS.get(case.__func__)
+            if kind is not None:  # the common case, checked first
+                parsed.append((kind, case.__self__, None))
+                continue
         if case is default:
             if default_index >= 0:
                 raise ValueError("select: multiple default cases")
@@ -181,17 +189,18 @@ def _enqueue(
         kind, chan, value = parsed[index]
         assert chan is not None
         waiter = _CaseWaiter(me, index, value, token)
+        chan._drop_stale()
         (chan._sendq if kind == _SEND else chan._recvq).append(waiter)
         waiters.append((chan, waiter))
     return waiters
 
 
 def _forget(waiters: list[tuple[Chan[Any], _CaseWaiter]], won: int) -> None:
-    """Step 3: tell the channels of the cases that lost that a waiter is stale."""
+    """Step 3: tell the channels of the cases that lost that a waiter is stale
+    (an estimate kept without the channel's lock; see ``Chan._drop_stale``)."""
     for chan, waiter in waiters:
         if waiter.index != won:
-            with chan._lock:
-                chan._note_stale()
+            chan._stale += 1
 
 
 def _result(kind: int, me: G | ThreadParker) -> Any:
