@@ -32,23 +32,13 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol
 
 from ._runtime import current, go, register_thread
 from ._runtime.threads import tls
 
-__all__ = [
-    "Cond",
-    "Locker",
-    "Mutex",
-    "Once",
-    "RWMutex",
-    "WaitGroup",
-    "once_func",
-    "once_value",
-]
+__all__ = ["Locker", "Mutex", "WaitGroup"]
 
-T = TypeVar("T")
 P = ParamSpec("P")
 
 
