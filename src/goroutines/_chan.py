@@ -298,13 +298,26 @@ def is_live(waiter: Any) -> bool:
     return token is None or not token.locked()
 
 
-class _SendView(SendChan[T]):
-    """``Chan.send_only()``: the send side of a channel."""
+class _View(Generic[T]):
+    """What both direction-restricted views share: the channel, ``len``, ``cap``."""
 
     __slots__ = ("_chan",)
 
     def __init__(self, chan: Chan[T]) -> None:
         self._chan = chan
+
+    def __len__(self) -> int:
+        return len(self._chan)
+
+    @property
+    def cap(self) -> int:
+        return self._chan.cap
+
+
+class _SendView(_View[T], SendChan[T]):
+    """``Chan.send_only()``: the send side of a channel."""
+
+    __slots__ = ()
 
     def send(self, value: T, /) -> None:
         self._chan.send(value)
@@ -312,37 +325,20 @@ class _SendView(SendChan[T]):
     def close(self) -> None:
         self._chan.close()
 
-    def __len__(self) -> int:
-        return len(self._chan)
-
-    @property
-    def cap(self) -> int:
-        return self._chan.cap
-
     def __repr__(self) -> str:
         return f"<SendChan of {self._chan!r}>"
 
 
-class _RecvView(RecvChan[T]):
+class _RecvView(_View[T], RecvChan[T]):
     """``Chan.recv_only()``: the receive side of a channel."""
 
-    __slots__ = ("_chan",)
-
-    def __init__(self, chan: Chan[T]) -> None:
-        self._chan = chan
+    __slots__ = ()
 
     def recv(self) -> T | None:
         return self._chan.recv()
 
     def recv_ok(self) -> tuple[T | None, bool]:
         return self._chan.recv_ok()
-
-    def __len__(self) -> int:
-        return len(self._chan)
-
-    @property
-    def cap(self) -> int:
-        return self._chan.cap
 
     def __repr__(self) -> str:
         return f"<RecvChan of {self._chan!r}>"
