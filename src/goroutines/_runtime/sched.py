@@ -319,10 +319,6 @@ def _check_deadlock_after_thread_blocked() -> None:
 threads.set_block_hook(_check_deadlock_after_thread_blocked)
 
 
-def active_runtime() -> Runtime | None:
-    return _active
-
-
 def current_runtime() -> Runtime | None:
     """The runtime whose goroutine is calling, else the background runtime (if any)."""
     worker = getattr(tls, "worker", None)
