@@ -158,6 +158,16 @@ class Worker:
         recycled greenlet, nothing for a parked goroutine).
         """
         if self.tick & (_SCHED_EVERY - 1):
+            runq = self.runq
+            if runq and not self.newq:  # the common case, inlined: a started G is next
+                self.tick += 1
+                nxt = runq.popleft()
+                gl = nxt.greenlet
+                if gl is not None:
+                    self.current = nxt
+                    nxt.state = RUNNING
+                    return gl.switch()
+                runq.appendleft(nxt)
             nxt = self._pick_local()
             if nxt is not None:
                 if nxt.greenlet is not None or self.free:
