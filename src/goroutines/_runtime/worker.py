@@ -161,13 +161,13 @@ class Worker:
             runq = self.runq
             if runq and not self.newq:  # the common case, inlined: a started G is next
                 self.tick += 1
-                nxt = runq.popleft()
-                gl = nxt.greenlet
+                started = runq.popleft()
+                gl = started.greenlet
                 if gl is not None:
-                    self.current = nxt
-                    nxt.state = RUNNING
+                    self.current = started
+                    started.state = RUNNING
                     return gl.switch()
-                runq.appendleft(nxt)
+                runq.appendleft(started)
             nxt = self._pick_local()
             if nxt is not None:
                 if nxt.greenlet is not None or self.free:
