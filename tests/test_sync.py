@@ -20,7 +20,7 @@ import pytest
 from conftest import PATIENCE, parse_stack, recv_within, run_python, wait_until_blocked
 
 import goroutines.time as gtime
-from goroutines import Chan, default, go, run, runtime, select, sync
+from goroutines import Chan, atomic, default, go, run, runtime, select, sync
 from goroutines.sync import WaitGroup
 
 pytestmark = pytest.mark.timeout(60)
@@ -603,3 +603,742 @@ def test_mutex_deadlock_between_two_goroutines_names_both(procs: int, tmp_path: 
         "sync.Mutex.Lock",
         "sync.Mutex.Lock",
     ]
+
+
+# ---- RWMutex -----------------------------------------------------------------------------
+
+
+def test_rwmutex_readers_hold_it_together(procs: int) -> None:
+    # Go's TestParallelReaders: every reader holds the read lock at once.
+    def main() -> int:
+        rw = sync.RWMutex()
+        n = 8
+        holding: Chan[None] = Chan()
+        release: Chan[None] = Chan()
+        wg = WaitGroup()
+
+        def reader() -> None:
+            rw.rlock()
+            holding.send(None)
+            release.recv()
+            rw.runlock()
+
+        for _ in range(n):
+            wg.go(reader)
+        for _ in range(n):
+            recv_within(holding)  # all n hold it now
+        assert not rw.try_lock()
+        release.close()
+        wg.wait()
+        assert rw.try_lock()
+        rw.unlock()
+        return n
+
+    assert run(main, gomaxprocs=procs) == 8
+
+
+def hammer_rwmutex(rw: sync.RWMutex, activity: atomic.Int, loops: int, writer_every: int) -> None:
+    """Go's hammerRWMutex: a writer sees no one else inside, a reader no writer."""
+    for i in range(loops):
+        if i % writer_every == 0:
+            with rw:
+                n = activity.add(10_000)
+                if i % 3 == 0:
+                    runtime.gosched()
+                assert n == 10_000, n
+                activity.add(-10_000)
+        else:
+            rw.rlock()
+            n = activity.add(1)
+            if i % 3 == 0:
+                runtime.gosched()
+            assert n < 10_000, n
+            activity.add(-1)
+            rw.runlock()
+
+
+@pytest.mark.parametrize("writer_every", [2, 10, 100])
+def test_rwmutex_hammer(procs: int, writer_every: int) -> None:
+    def main() -> int:
+        rw = sync.RWMutex()
+        activity = atomic.Int()
+        wg = WaitGroup()
+        for _ in range(10):
+            wg.go(hammer_rwmutex, rw, activity, 300, writer_every)
+        wg.wait()
+        return activity.load()
+
+    assert run(main, gomaxprocs=procs) == 0
+
+
+def test_rwmutex_hammer_across_plain_threads(
+    procs: int, start_thread: Callable[..., object]
+) -> None:
+    def thread(started: Chan[None], rw: sync.RWMutex, state: list[int], wg: WaitGroup) -> None:
+        started.send(None)
+        for i in range(500):
+            if i % 4 == 0:
+                with rw:
+                    state[0] += 1
+            else:
+                with rw.rlocker():
+                    _ = state[0]
+        wg.done()
+
+    def main() -> int:
+        rw = sync.RWMutex()
+        state = [0]
+        wg = WaitGroup()
+        started: Chan[None] = Chan()
+        wg.add(2)
+        for _ in range(2):
+            start_thread(thread, started, rw, state, wg)
+            recv_within(started)
+        for _ in range(4):
+            wg.add(1)
+            go(thread, Chan(1), rw, state, wg)
+        wg.wait()
+        return state[0]
+
+    assert run(main, gomaxprocs=procs) == 6 * 125
+
+
+def test_rwmutex_blocked_writer_keeps_new_readers_out(procs: int) -> None:
+    def main() -> list[str]:
+        rw = sync.RWMutex()
+        events: list[str] = []
+        wg = WaitGroup()
+        rw.rlock()
+
+        def writer() -> None:
+            with rw:
+                events.append("writer")
+
+        def late_reader() -> None:
+            with rw.rlocker():
+                events.append("late reader")
+
+        wg.go(writer)
+        wait_until_blocked(1, "sync.RWMutex.Lock")
+        assert not rw.try_rlock(), "a new reader got in past a waiting writer"
+        wg.go(late_reader)
+        wait_until_blocked(1, "sync.RWMutex.RLock")
+        events.append("first reader out")
+        rw.runlock()
+        wg.wait()
+        return events
+
+    assert run(main, gomaxprocs=procs) == ["first reader out", "writer", "late reader"]
+
+
+def test_rwmutex_unlock_admits_all_waiting_readers_before_the_next_writer(procs: int) -> None:
+    def main() -> list[str]:
+        rw = sync.RWMutex()
+        events: list[str] = []
+        readers_in: Chan[None] = Chan()
+        release: Chan[None] = Chan()
+        wg = WaitGroup()
+        rw.lock()
+
+        def reader() -> None:
+            rw.rlock()
+            readers_in.send(None)
+            release.recv()
+            events.append("reader out")
+            rw.runlock()
+
+        def writer() -> None:
+            rw.lock()
+            events.append("second writer")
+            rw.unlock()
+
+        wg.go(reader)
+        wait_until_blocked(1, "sync.RWMutex.RLock")
+        wg.go(writer)
+        wait_until_blocked(1, "sync.RWMutex.Lock")
+        wg.go(reader)
+        wait_until_blocked(2, "sync.RWMutex.RLock")
+        rw.unlock()
+        recv_within(readers_in)  # both readers are in together,
+        recv_within(readers_in)  # the second writer still waits
+        assert events == []
+        release.close()
+        wg.wait()
+        return events
+
+    assert run(main, gomaxprocs=procs) == ["reader out", "reader out", "second writer"]
+
+
+def test_rwmutex_writers_are_served_in_order(procs: int) -> None:
+    def main() -> list[int]:
+        rw = sync.RWMutex()
+        order: list[int] = []
+        wg = WaitGroup()
+        rw.lock()
+
+        def writer(i: int) -> None:
+            with rw:
+                order.append(i)
+
+        for i in range(5):
+            wg.go(writer, i)
+            wait_until_blocked(i + 1, "sync.RWMutex.Lock")
+        rw.unlock()
+        wg.wait()
+        return order
+
+    assert run(main, gomaxprocs=procs) == list(range(5))
+
+
+def test_rwmutex_try_lock_and_try_rlock() -> None:
+    rw = sync.RWMutex()
+    assert rw.try_rlock()
+    assert rw.try_rlock()
+    assert not rw.try_lock()
+    rw.runlock()
+    rw.runlock()
+    assert rw.try_lock()
+    assert not rw.try_lock()
+    assert not rw.try_rlock()
+    rw.unlock()
+    with rw:
+        assert not rw.try_rlock()
+    assert rw.try_rlock()
+    rw.runlock()
+
+
+def test_rwmutex_rlocker_is_the_read_side() -> None:
+    rw = sync.RWMutex()
+    locker = rw.rlocker()
+    locker.lock()
+    locker.lock()
+    assert not rw.try_lock()
+    locker.unlock()
+    locker.unlock()
+    assert rw.try_lock()
+    rw.unlock()
+    with rw.rlocker():
+        assert rw.try_rlock()
+        rw.runlock()
+        assert not rw.try_lock()
+    assert rw.try_lock()
+    rw.unlock()
+
+
+@pytest.mark.parametrize(
+    ("misuse", "message"),
+    [
+        (lambda rw: rw.unlock(), "sync: Unlock of unlocked RWMutex"),
+        (lambda rw: rw.runlock(), "sync: RUnlock of unlocked RWMutex"),
+        (lambda rw: (rw.rlock(), rw.unlock()), "sync: Unlock of unlocked RWMutex"),
+        (lambda rw: (rw.lock(), rw.runlock()), "sync: RUnlock of unlocked RWMutex"),
+        (lambda rw: (rw.lock(), rw.unlock(), rw.unlock()), "sync: Unlock of unlocked RWMutex"),
+        (lambda rw: rw.rlocker().unlock(), "sync: RUnlock of unlocked RWMutex"),
+    ],
+    ids=["unlock", "runlock", "rlock-unlock", "lock-runlock", "unlock-twice", "rlocker"],
+)
+def test_rwmutex_misuse_raises(misuse: Callable[[sync.RWMutex], object], message: str) -> None:
+    # Go's TestRWMutexMisuse (fatal errors in Go).
+    with pytest.raises(RuntimeError, match=f"^{message}$"):
+        misuse(sync.RWMutex())
+
+
+def test_rwmutex_plain_thread_writer_waits_for_goroutine_readers(
+    start_thread: Callable[..., object],
+) -> None:
+    def thread(rw: sync.RWMutex, got: Chan[str]) -> None:
+        with rw:
+            got.send("written")
+
+    def main() -> str:
+        rw = sync.RWMutex()
+        got: Chan[str] = Chan()
+        rw.rlock()
+        start_thread(thread, rw, got)
+        assert not is_closed_or_ready(got)
+        rw.runlock()
+        return recv_within(got)  # type: ignore[no-any-return]
+
+    assert run(main) == "written"
+
+
+def test_rwmutex_recursive_read_lock_with_a_waiting_writer_is_a_deadlock(
+    procs: int, tmp_path: Path
+) -> None:
+    dump = expect_deadlock(
+        tmp_path,
+        """
+        from goroutines import runtime
+
+        def main():
+            rw = sync.RWMutex()
+            rw.rlock()
+            go(rw.lock)
+            while rw.try_rlock():  # until the writer waits
+                rw.runlock()
+                runtime.gosched()
+            rw.rlock()  # recursive read lock
+
+        report(main)
+        """,
+        procs,
+        "# recursive read lock",
+    )
+    assert [reason for _, (reason, _) in sorted(dump.items())] == [
+        "sync.RWMutex.RLock",
+        "sync.RWMutex.Lock",
+    ]
+
+
+# ---- Once --------------------------------------------------------------------------------
+
+
+def test_once_runs_the_function_exactly_once(procs: int) -> None:
+    # Go's TestOnce: every do returns only after the one call; the count is 1.
+    def main() -> list[int]:
+        once = sync.Once()
+        calls = [0]
+        seen: list[int] = []
+        wg = WaitGroup()
+
+        def increment() -> None:
+            runtime.gosched()
+            calls[0] += 1
+
+        def caller() -> None:
+            once.do(increment)
+            seen.append(calls[0])
+
+        for _ in range(10):
+            wg.go(caller)
+        wg.wait()
+        once.do(increment)
+        return seen + calls
+
+    assert run(main, gomaxprocs=procs) == [1] * 11
+
+
+def test_once_later_callers_wait_until_the_function_returned(procs: int) -> None:
+    def main() -> list[str]:
+        once = sync.Once()
+        release: Chan[None] = Chan()
+        events: list[str] = []
+        wg = WaitGroup()
+
+        def slow() -> None:
+            release.recv()
+            events.append("f returned")
+
+        def second() -> None:
+            once.do(lambda: events.append("second f ran"))
+            events.append("second do returned")
+
+        wg.go(once.do, slow)
+        wait_until_blocked(1, "chan receive")
+        wg.go(second)
+        wait_until_blocked(1, "sync.Mutex.Lock")
+        release.send(None)
+        wg.wait()
+        return events
+
+    assert run(main, gomaxprocs=procs) == ["f returned", "second do returned"]
+
+
+def test_once_a_raising_function_counts_as_done() -> None:
+    # Go's TestOncePanic.
+    once = sync.Once()
+    with pytest.raises(ZeroDivisionError):
+        once.do(lambda: 1 / 0)
+    called = []
+    once.do(lambda: called.append(1))
+    assert called == []
+
+
+def test_once_waiters_are_released_when_the_function_raises(procs: int) -> None:
+    def main() -> list[str]:
+        once = sync.Once()
+        release: Chan[None] = Chan()
+        events: list[str] = []
+        wg = WaitGroup()
+
+        def failing() -> None:
+            release.recv()
+            raise KeyError("f")
+
+        def first() -> None:
+            try:
+                once.do(failing)
+            except KeyError:
+                events.append("first raised")
+
+        def second() -> None:
+            once.do(lambda: events.append("second f ran"))
+            events.append("second returned")
+
+        wg.go(first)
+        wait_until_blocked(1, "chan receive")
+        wg.go(second)
+        wait_until_blocked(1, "sync.Mutex.Lock")
+        release.send(None)
+        wg.wait()
+        return sorted(events)
+
+    assert run(main, gomaxprocs=procs) == ["first raised", "second returned"]
+
+
+def test_once_across_goroutines_and_plain_threads(
+    procs: int, start_thread: Callable[..., object]
+) -> None:
+    def main() -> list[int]:
+        once = sync.Once()
+        calls: list[int] = []
+        results: Chan[int] = Chan(16)
+
+        def caller() -> None:
+            once.do(lambda: calls.append(1))
+            results.send(len(calls))
+
+        for _ in range(4):
+            start_thread(caller)
+        for _ in range(8):
+            go(caller)
+        return [recv_within(results) for _ in range(12)] + calls
+
+    assert run(main, gomaxprocs=procs) == [1] * 13
+
+
+def test_once_called_from_its_own_function_is_a_deadlock(tmp_path: Path) -> None:
+    dump = expect_deadlock(
+        tmp_path,
+        """
+        def main():
+            once = sync.Once()
+            once.do(lambda: once.do(print))  # recursive do
+
+        report(main)
+        """,
+        1,
+        "# recursive do",
+    )
+    assert [reason for reason, _ in dump.values()] == ["sync.Mutex.Lock"]
+
+
+def test_once_func_calls_f_once(procs: int) -> None:
+    # Go's TestOnceFunc.
+    def main() -> int:
+        calls = [0]
+
+        def f() -> None:
+            calls[0] += 1
+
+        g = sync.once_func(f)
+        wg = WaitGroup()
+        for _ in range(20):
+            wg.go(g)
+        wg.wait()
+        assert g() is None
+        return calls[0]
+
+    assert run(main, gomaxprocs=procs) == 1
+
+
+def test_once_value_returns_the_one_result(procs: int) -> None:
+    # Go's TestOnceValue.
+    def main() -> list[object]:
+        calls = [0]
+
+        def f() -> object:
+            calls[0] += 1
+            runtime.gosched()
+            return object()
+
+        g = sync.once_value(f)
+        results: list[object] = []
+        wg = WaitGroup()
+        for _ in range(20):
+            wg.go(lambda: results.append(g()))
+        wg.wait()
+        results.append(g())
+        assert calls == [1]
+        return results
+
+    results = run(main, gomaxprocs=procs)
+    assert len(results) == 21
+    assert all(result is results[0] for result in results)
+
+
+@pytest.mark.parametrize("make", [sync.once_func, sync.once_value], ids=["func", "value"])
+def test_once_func_and_value_reraise_the_same_exception(
+    make: Callable[[Callable[[], object]], Callable[[], object]],
+) -> None:
+    # Go's TestOnceFuncPanic / TestOnceValuePanic: every call panics with the same value.
+    calls = [0]
+
+    def f() -> object:
+        calls[0] += 1
+        raise ValueError("x")
+
+    g = make(f)
+    raised = []
+    for _ in range(5):
+        with pytest.raises(ValueError) as info:
+            g()
+        raised.append(info.value)
+    assert calls == [1]
+    assert all(exc is raised[0] for exc in raised)
+    depth = len(list(_traceback_frames(raised[0])))
+    assert depth < 10, "the traceback grows call after call"
+
+
+def _traceback_frames(exc: BaseException) -> list[object]:
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames
+
+
+def test_once_value_concurrent_callers_wait_for_the_first(procs: int) -> None:
+    def main() -> list[int]:
+        release: Chan[None] = Chan()
+
+        def f() -> int:
+            release.recv()
+            return 42
+
+        g = sync.once_value(f)
+        out: list[int] = []
+        wg = WaitGroup()
+        for _ in range(5):
+            wg.go(lambda: out.append(g()))
+        wait_until_blocked(4, "sync.Mutex.Lock")
+        release.send(None)
+        wg.wait()
+        return out
+
+    assert run(main, gomaxprocs=procs) == [42] * 5
+
+
+# ---- Cond --------------------------------------------------------------------------------
+
+
+def test_cond_signal_wakes_one_waiter(procs: int) -> None:
+    # Go's TestCondSignal.
+    def main() -> int:
+        mu = sync.Mutex()
+        cond = sync.Cond(mu)
+        n = 2
+        running: Chan[None] = Chan(n)
+        awake: Chan[None] = Chan(n)
+
+        def waiter() -> None:
+            mu.lock()
+            running.send(None)
+            cond.wait()
+            awake.send(None)
+            mu.unlock()
+
+        for _ in range(n):
+            go(waiter)
+        for _ in range(n):
+            recv_within(running)  # the waiter holds mu until it is in wait
+        woken = 0
+        while n > 0:
+            assert not is_closed_or_ready(awake), "goroutine not asleep"
+            mu.lock()
+            cond.signal()
+            mu.unlock()
+            recv_within(awake)  # the signal woke one
+            assert not is_closed_or_ready(awake), "too many goroutines awake"
+            n -= 1
+            woken += 1
+        cond.signal()  # no waiter: nothing happens
+        return woken
+
+    assert run(main, gomaxprocs=procs) == 2
+
+
+def test_cond_signal_wakes_the_longest_waiter(procs: int) -> None:
+    # Go's TestCondSignalGenerations: waiters wake in the order they waited.
+    def main() -> list[int]:
+        mu = sync.Mutex()
+        cond = sync.Cond(mu)
+        n = 100
+        running: Chan[int] = Chan(n)
+        awake: Chan[int] = Chan(n)
+
+        def waiter(i: int) -> None:
+            mu.lock()
+            running.send(i)
+            cond.wait()
+            awake.send(i)
+            mu.unlock()
+
+        for i in range(n):
+            go(waiter, i)
+            assert recv_within(running) == i
+        order = []
+        for _ in range(n):
+            mu.lock()
+            cond.signal()
+            mu.unlock()
+            order.append(recv_within(awake))
+        return order
+
+    assert run(main, gomaxprocs=procs) == list(range(100))
+
+
+def test_cond_broadcast_wakes_all(procs: int) -> None:
+    # Go's TestCondBroadcast, several generations.
+    def main() -> list[int]:
+        mu = sync.Mutex()
+        cond = sync.Cond(mu)
+        n = 50
+        rounds = 5
+        running: Chan[int] = Chan(n)
+        awake: Chan[int] = Chan(n)
+        exit_flag = [False]
+
+        def waiter(i: int) -> None:
+            mu.lock()
+            while not exit_flag[0]:
+                running.send(i)
+                cond.wait()
+                awake.send(i)
+            mu.unlock()
+
+        for i in range(n):
+            go(waiter, i)
+        woken_per_round = []
+        for round_ in range(rounds):
+            for _ in range(n):
+                recv_within(running)
+            if round_ == rounds - 1:
+                mu.lock()
+                exit_flag[0] = True
+                mu.unlock()
+            mu.lock()
+            cond.broadcast()
+            mu.unlock()
+            seen = {recv_within(awake) for _ in range(n)}
+            woken_per_round.append(len(seen))
+        return woken_per_round
+
+    assert run(main, gomaxprocs=procs) == [50] * 5
+
+
+def test_cond_signal_does_not_wake_a_later_waiter(procs: int) -> None:
+    # Go's TestCondSignalStealing: a signal goes to a goroutine waiting when it
+    # was sent, not to one that starts waiting after.
+    def main() -> list[str]:
+        mu = sync.Mutex()
+        cond = sync.Cond(mu)
+        woke: Chan[str] = Chan(2)
+
+        def waiter(name: str, ready: Chan[None]) -> None:
+            mu.lock()
+            ready.send(None)
+            cond.wait()
+            mu.unlock()
+            woke.send(name)
+
+        first_ready: Chan[None] = Chan()
+        go(waiter, "early", first_ready)
+        recv_within(first_ready)
+        mu.lock()
+        cond.signal()
+        mu.unlock()
+        second_ready: Chan[None] = Chan()
+        go(waiter, "late", second_ready)
+        recv_within(second_ready)
+        first = recv_within(woke)
+        wait_until_blocked(1, "sync.Cond.Wait")
+        cond.broadcast()
+        return [first, recv_within(woke)]
+
+    assert run(main, gomaxprocs=procs) == ["early", "late"]
+
+
+def test_cond_wait_holds_the_lock_again_when_it_returns() -> None:
+    def main() -> bool:
+        mu = sync.Mutex()
+        cond = sync.Cond(mu)
+        ready = [False]
+        result: Chan[bool] = Chan(1)
+
+        def waiter() -> None:
+            with mu:
+                while not ready[0]:
+                    cond.wait()
+                result.send(mu.locked())
+
+        go(waiter)
+        wait_until_blocked(1, "sync.Cond.Wait")
+        assert not mu.locked()  # wait released it
+        with mu:
+            ready[0] = True
+            cond.signal()
+        return recv_within(result)  # type: ignore[no-any-return]
+
+    assert run(main)
+
+
+def test_cond_with_rwmutex_read_side(procs: int) -> None:
+    def main() -> int:
+        rw = sync.RWMutex()
+        cond = sync.Cond(rw.rlocker())
+        assert cond.l is not None
+        awake: Chan[None] = Chan(3)
+
+        def waiter() -> None:
+            cond.l.lock()
+            cond.wait()
+            cond.l.unlock()
+            awake.send(None)
+
+        for _ in range(3):
+            go(waiter)
+        wait_until_blocked(3, "sync.Cond.Wait")
+        with rw:  # no reader holds it while they wait
+            cond.broadcast()
+        for _ in range(3):
+            recv_within(awake)
+        return 3
+
+    assert run(main, gomaxprocs=procs) == 3
+
+
+def test_cond_across_plain_threads(start_thread: Callable[..., object]) -> None:
+    def thread(mu: sync.Mutex, cond: sync.Cond, state: list[int], out: Chan[int]) -> None:
+        with mu:
+            while state[0] == 0:
+                cond.wait()
+        out.send(state[0])
+
+    def main() -> list[int]:
+        mu = sync.Mutex()
+        cond = sync.Cond(mu)
+        state = [0]
+        out: Chan[int] = Chan(2)
+        start_thread(thread, mu, cond, state, out)
+        start_thread(thread, mu, cond, state, out)
+        with mu:
+            state[0] = 7
+            cond.broadcast()
+        return [recv_within(out), recv_within(out)]
+
+    assert run(main) == [7, 7]
+
+
+def test_cond_wait_without_the_lock_raises_and_leaves_no_waiter() -> None:
+    def main() -> bool:
+        cond = sync.Cond(sync.Mutex())
+        with pytest.raises(RuntimeError, match="unlock of unlocked mutex"):
+            cond.wait()
+        cond.signal()  # must not wake this goroutine's next park
+        ch: Chan[int] = Chan()
+        go(lambda: ch.send(5))
+        return ch.recv() == 5
+
+    assert run(main)

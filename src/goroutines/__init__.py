@@ -8,6 +8,7 @@ they talk over channels (``Chan``) and wait on several at once with
 
 from __future__ import annotations
 
+from . import atomic as atomic
 from . import runtime as runtime
 from . import sync as sync
 from . import time as time
@@ -28,6 +29,7 @@ __all__ = [
     "DeadlockError",
     "RecvChan",
     "SendChan",
+    "atomic",
     "default",
     "go",
     "nilchan",

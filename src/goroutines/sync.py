@@ -30,14 +30,25 @@ from __future__ import annotations
 import functools
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, ParamSpec, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from ._runtime import current, go, register_thread
 from ._runtime.threads import tls
 
-__all__ = ["Locker", "Mutex", "WaitGroup"]
+__all__ = [
+    "Cond",
+    "Locker",
+    "Mutex",
+    "Once",
+    "RWMutex",
+    "WaitGroup",
+    "once_func",
+    "once_value",
+]
+
+T = TypeVar("T")
 
 P = ParamSpec("P")
 
@@ -232,3 +243,366 @@ class Mutex:
     def __repr__(self) -> str:
         state = "locked" if self._locked else "unlocked"
         return f"<Mutex {state} waiters={len(self._waiters)}>"
+
+
+# ---- RWMutex ----------------------------------------------------------------------------
+
+
+class RWMutex:
+    """A reader/writer mutual exclusion lock (Go's ``sync.RWMutex``).
+
+    Any number of readers (``rlock``/``runlock``) or one writer
+    (``lock``/``unlock``) hold it at a time. As a context manager it takes the
+    write lock; ``rlocker()`` gives the read side as a ``Locker``.
+
+    Fairness, as Go: once a writer is waiting, new readers wait too, so a
+    stream of readers cannot starve it; when a writer unlocks, every reader that
+    queued behind it is admitted together before the next writer, so writers
+    cannot starve readers either. Writers are served FIFO. A goroutine that
+    holds a read lock must not rlock again while a writer may be waiting: that
+    deadlocks, as in Go.
+
+    Memory model: for n < m, the n-th ``unlock`` happens before the m-th
+    ``lock`` returns; for any ``rlock`` there is an n such that the n-th
+    ``unlock`` happens before that ``rlock`` returns, and the matching
+    ``runlock`` happens before the (n+1)-th ``lock`` returns.
+
+    ``_lock`` guards every field: ``_readers`` (read locks held now),
+    ``_writer`` (a writer holds it), ``_writers`` (writers waiting, FIFO),
+    ``_readers_waiting`` (readers waiting for the writers ahead of them).
+    Invariants: not both ``_writer`` and ``_readers``; ``_writers`` non-empty
+    only while held; ``_readers_waiting`` non-empty only while a writer holds
+    it or waits.
+    """
+
+    __slots__ = ("__weakref__", "_lock", "_readers", "_readers_waiting", "_writer", "_writers")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers = 0
+        self._writer = False
+        self._writers: deque[Any] = deque()
+        self._readers_waiting: deque[Any] = deque()
+
+    def lock(self) -> None:
+        """Lock for writing; block until no reader or writer holds it."""
+        _register()
+        lock = self._lock
+        lock.acquire()
+        try:
+            if not self._writer and not self._readers and not self._writers:
+                self._writer = True
+                return
+            me = current()
+            self._writers.append(me)
+        finally:
+            lock.release()
+        me.park("sync.RWMutex.Lock")  # handed over with ``_writer`` set for us
+
+    def try_lock(self) -> bool:
+        """Lock for writing if nobody holds or waits for it now; True if it did."""
+        _register()
+        with self._lock:
+            if self._writer or self._readers or self._writers:
+                return False
+            self._writer = True
+            return True
+
+    def unlock(self) -> None:
+        """Unlock for writing: admit every waiting reader, else the next writer.
+        Raises ``RuntimeError`` if not locked for writing."""
+        _register()
+        woken: Iterable[Any]
+        with self._lock:
+            if not self._writer:
+                raise RuntimeError("sync: Unlock of unlocked RWMutex")
+            self._writer = False
+            if self._readers_waiting:
+                woken, self._readers_waiting = self._readers_waiting, deque()
+                self._readers = len(woken)
+            else:
+                woken = self._next_writer_locked()
+        for waiter in woken:
+            waiter.complete(None, True)
+
+    def rlock(self) -> None:
+        """Lock for reading; block while a writer holds it or waits for it."""
+        _register()
+        lock = self._lock
+        lock.acquire()
+        try:
+            if not self._writer and not self._writers:
+                self._readers += 1
+                return
+            me = current()
+            self._readers_waiting.append(me)
+        finally:
+            lock.release()
+        me.park("sync.RWMutex.RLock")  # counted in ``_readers`` by whoever woke us
+
+    def try_rlock(self) -> bool:
+        """Lock for reading if no writer holds or waits for it now; True if it did."""
+        _register()
+        with self._lock:
+            if self._writer or self._writers:
+                return False
+            self._readers += 1
+            return True
+
+    def runlock(self) -> None:
+        """Undo one ``rlock``; the last reader out admits a waiting writer.
+        Raises ``RuntimeError`` if not locked for reading."""
+        _register()
+        with self._lock:
+            if not self._readers:
+                raise RuntimeError("sync: RUnlock of unlocked RWMutex")
+            self._readers -= 1
+            woken = self._next_writer_locked() if not self._readers else ()
+        for waiter in woken:
+            waiter.complete(None, True)
+
+    def _next_writer_locked(self) -> tuple[Any, ...]:
+        """Caller holds ``_lock`` and nobody holds the lock: hand it to the
+        longest-waiting writer, if any; returns whom to wake."""
+        if not self._writers:
+            return ()
+        self._writer = True
+        return (self._writers.popleft(),)
+
+    def rlocker(self) -> Locker:
+        """A ``Locker`` (also a context manager) whose ``lock``/``unlock`` are
+        this RWMutex's ``rlock``/``runlock``."""
+        return _RLocker(self)
+
+    def __enter__(self) -> None:
+        self.lock()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.unlock()
+
+    def __repr__(self) -> str:
+        return (
+            f"<RWMutex writer={self._writer} readers={self._readers}"
+            f" writers_waiting={len(self._writers)}"
+            f" readers_waiting={len(self._readers_waiting)}>"
+        )
+
+
+class _RLocker:
+    """``RWMutex.rlocker()``: the read side of an RWMutex as a ``Locker``."""
+
+    __slots__ = ("_rw",)
+
+    def __init__(self, rw: RWMutex) -> None:
+        self._rw = rw
+
+    def lock(self) -> None:
+        self._rw.rlock()
+
+    def unlock(self) -> None:
+        self._rw.runlock()
+
+    def __enter__(self) -> None:
+        self._rw.rlock()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._rw.runlock()
+
+    def __repr__(self) -> str:
+        return f"<rlocker of {self._rw!r}>"
+
+
+# ---- Once -------------------------------------------------------------------------------
+
+
+class Once:
+    """Performs exactly one action (Go's ``sync.Once``).
+
+    ``do(f)`` calls ``f()`` if and only if ``do`` is being called for the first
+    time on this Once; other callers, concurrent or later, do not call their
+    ``f``. Callers that arrive while ``f`` runs wait until it has returned, so
+    when any ``do`` returns, ``f`` has finished. If ``f`` raises, the exception
+    propagates out of that one ``do`` and the Once still counts as done. An
+    ``f`` that calls ``do`` on its own Once deadlocks, as in Go.
+
+    Memory model: the return from ``f`` happens before the return of any
+    ``do`` on this Once.
+
+    Why not simply "if not done: done = True; f()": a second caller would then
+    return while ``f`` still runs and see its effects half done. Hence the
+    ``_running`` state and the queue of callers waiting for ``f`` to return.
+
+    ``_lock`` guards ``_done``, ``_running`` and ``_waiters``; ``_waiters`` is
+    non-empty only while ``_running``.
+    """
+
+    __slots__ = ("__weakref__", "_done", "_lock", "_running", "_waiters")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        self._running = False
+        self._waiters: deque[Any] = deque()
+
+    def do(self, f: Callable[[], object]) -> None:
+        """Call ``f()`` if no ``do`` on this Once has called its function yet;
+        in any case return only once that call has finished."""
+        _register()
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._done:
+                return
+            if self._running:
+                me = current()
+                self._waiters.append(me)
+            else:
+                self._running = True
+                me = None
+        finally:
+            lock.release()
+        if me is not None:
+            me.park("sync.Mutex.Lock")  # Go's waiters block on the Once's mutex
+            return
+        try:
+            f()
+        finally:
+            with lock:
+                self._done = True
+                self._running = False
+                waiters, self._waiters = self._waiters, deque()
+            for waiter in waiters:
+                waiter.complete(None, True)
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else "running" if self._running else "not done"
+        return f"<Once {state}>"
+
+
+def once_func(f: Callable[[], object]) -> Callable[[], None]:
+    """A function that calls ``f`` only once, however often and from however
+    many goroutines it is called (Go 1.21's ``sync.OnceFunc``).
+
+    Calls that arrive while ``f`` runs wait for it. If ``f`` raised, every call
+    raises that same exception object again.
+    """
+    value = once_value(f)
+
+    def call() -> None:
+        value()
+
+    functools.update_wrapper(call, f, updated=())
+    return call
+
+
+def once_value(f: Callable[[], T]) -> Callable[[], T]:
+    """A function that calls ``f`` only once and returns its result on every
+    call (Go 1.21's ``sync.OnceValue``).
+
+    Calls that arrive while ``f`` runs wait for it. If ``f`` raised, every call
+    raises that same exception object again (with ``f``'s traceback).
+    """
+    once = Once()
+    result: list[T] = []
+    failure: list[tuple[BaseException, TracebackType | None]] = []
+
+    def run_f() -> None:
+        try:
+            result.append(f())
+        except BaseException as exc:
+            failure.append((exc, exc.__traceback__))
+
+    def call() -> T:
+        once.do(run_f)  # never raises: run_f keeps the exception
+        if failure:
+            exc, traceback = failure[0]
+            raise exc.with_traceback(traceback)  # not growing the traceback call after call
+        return result[0]
+
+    functools.update_wrapper(call, f, updated=())
+    return call
+
+
+# ---- Cond -------------------------------------------------------------------------------
+
+
+class Cond:
+    """A condition variable (Go's ``sync.Cond``): a place for goroutines to
+    wait for, or announce, that something changed.
+
+    ``l`` is the ``Locker`` (a ``Mutex``, an ``RWMutex``, or ``rlocker()``)
+    held while changing the condition and while calling ``wait``. ``wait``
+    unlocks ``l``, parks, and locks ``l`` again before it returns, so callers
+    loop: ``while not condition: c.wait()``. ``signal`` wakes the goroutine
+    that has waited longest, ``broadcast`` wakes all; neither needs ``l``.
+
+    Memory model: a call to ``signal`` or ``broadcast`` happens before the
+    return of any ``wait`` call that it unblocks.
+
+    ``_lock`` guards ``_waiters`` (FIFO). A waiter joins ``_waiters`` before it
+    unlocks ``l`` (so no signal given after that can miss it) and parks after
+    (a signal in between is not lost: ``park`` returns at once).
+    """
+
+    __slots__ = ("__weakref__", "_lock", "_waiters", "l")
+
+    def __init__(self, locker: Locker) -> None:
+        self.l = locker
+        self._lock = threading.Lock()
+        self._waiters: deque[Any] = deque()
+
+    def wait(self) -> None:
+        """Unlock ``l``, wait for a ``signal``/``broadcast``, lock ``l`` again."""
+        _register()
+        me = current()
+        with self._lock:
+            self._waiters.append(me)
+        try:
+            self.l.unlock()
+        except BaseException:
+            self._withdraw(me)
+            raise
+        me.park("sync.Cond.Wait")
+        self.l.lock()
+
+    def _withdraw(self, me: Any) -> None:
+        """``wait`` failed before parking: leave the queue, or, if a signal
+        already took us off it, consume that wake-up so it cannot wake a later park."""
+        with self._lock:
+            try:
+                self._waiters.remove(me)
+            except ValueError:
+                pass
+            else:
+                return
+        me.park("sync.Cond.Wait")
+
+    def signal(self) -> None:
+        """Wake the goroutine that has waited longest, if any."""
+        _register()
+        with self._lock:
+            if not self._waiters:
+                return
+            waiter = self._waiters.popleft()
+        waiter.complete(None, True)
+
+    def broadcast(self) -> None:
+        """Wake every waiting goroutine."""
+        _register()
+        with self._lock:
+            waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            waiter.complete(None, True)
+
+    def __repr__(self) -> str:
+        return f"<Cond waiters={len(self._waiters)} l={self.l!r}>"

@@ -1,0 +1,150 @@
+"""Go's ``sync/atomic`` typed values: ``Int``, ``Bool``, ``Value``.
+
+Each object holds one value and a ``threading.Lock`` (``_lock``) that guards
+it; every operation, reads included, takes that lock for the few bytecodes it
+needs and never blocks otherwise. So each operation is atomic (linearizable)
+with respect to every goroutine and plain thread, on GIL and free-threaded
+builds alike, without relying on any bytecode being atomic.
+
+Why reads lock too: on a free-threaded build an unlocked read could be ordered
+before writes the storing thread made earlier; taking the lock gives Go's
+guarantee that a load observing a store sees everything before that store.
+
+Memory model (Go's): all operations on one value are sequentially
+consistent; if the effect of an operation A is observed by an operation B,
+A happens before B.
+
+These hold Python objects, so ``Int`` is unbounded (no wrap-around) and
+``Value`` may hold anything, ``None`` included; ``Int`` and ``Bool`` compare
+by value (``==``) in ``compare_and_swap``, ``Value`` by identity (``is``).
+Operations take no waiter and never park: they are safe in timer callbacks.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Generic, TypeVar
+
+__all__ = ["Bool", "Int", "Value"]
+
+T = TypeVar("T")
+
+
+class Int:
+    """An atomic integer (Go's ``atomic.Int64``, without the 64-bit limit)."""
+
+    __slots__ = ("_lock", "_value")
+
+    def __init__(self, value: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._value = value
+
+    def load(self) -> int:
+        """The value now."""
+        with self._lock:
+            return self._value
+
+    def store(self, value: int) -> None:
+        """Set the value."""
+        with self._lock:
+            self._value = value
+
+    def add(self, delta: int) -> int:
+        """Add ``delta``; returns the new value."""
+        with self._lock:
+            self._value = value = self._value + delta
+        return value
+
+    def swap(self, value: int) -> int:
+        """Set the value; returns the old one."""
+        with self._lock:
+            old, self._value = self._value, value
+        return old
+
+    def compare_and_swap(self, old: int, new: int) -> bool:
+        """Set the value to ``new`` if it ``== old``; whether it did."""
+        with self._lock:
+            if self._value != old:
+                return False
+            self._value = new
+            return True
+
+    def __repr__(self) -> str:
+        return f"<atomic.Int {self.load()}>"
+
+
+class Bool:
+    """An atomic boolean (Go's ``atomic.Bool``)."""
+
+    __slots__ = ("_lock", "_value")
+
+    def __init__(self, value: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._value = value
+
+    def load(self) -> bool:
+        """The value now."""
+        with self._lock:
+            return self._value
+
+    def store(self, value: bool) -> None:
+        """Set the value."""
+        with self._lock:
+            self._value = value
+
+    def swap(self, value: bool) -> bool:
+        """Set the value; returns the old one."""
+        with self._lock:
+            old, self._value = self._value, value
+        return old
+
+    def compare_and_swap(self, old: bool, new: bool) -> bool:
+        """Set the value to ``new`` if it ``== old``; whether it did."""
+        with self._lock:
+            if self._value != old:
+                return False
+            self._value = new
+            return True
+
+    def __repr__(self) -> str:
+        return f"<atomic.Bool {self.load()}>"
+
+
+class Value(Generic[T]):
+    """An atomic reference to any object (Go's ``atomic.Value``/``atomic.Pointer``).
+
+    Unlike Go's ``Value``, it may hold ``None`` and values of different types.
+    """
+
+    __slots__ = ("_lock", "_value")
+
+    def __init__(self, value: T = None) -> None:  # type: ignore[assignment]
+        self._lock = threading.Lock()
+        self._value = value
+
+    def load(self) -> T:
+        """The value now."""
+        with self._lock:
+            return self._value
+
+    def store(self, value: T) -> None:
+        """Set the value."""
+        with self._lock:
+            self._value = value
+
+    def swap(self, value: T) -> T:
+        """Set the value; returns the old one."""
+        with self._lock:
+            old, self._value = self._value, value
+        return old
+
+    def compare_and_swap(self, old: T, new: T) -> bool:
+        """Set the value to ``new`` if it ``is old``; whether it did."""
+        with self._lock:
+            if self._value is not old:
+                return False
+            self._value = new
+            return True
+
+    def __repr__(self) -> str:
+        return f"<atomic.Value {self.load()!r}>"
