@@ -9,6 +9,7 @@ they talk over channels (``Chan``) and wait on several at once with
 from __future__ import annotations
 
 from . import atomic as atomic
+from . import context as context
 from . import runtime as runtime
 from . import sync as sync
 from . import time as time
@@ -30,6 +31,7 @@ __all__ = [
     "RecvChan",
     "SendChan",
     "atomic",
+    "context",
     "default",
     "go",
     "nilchan",
