@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import atomic as atomic
 from . import context as context
 from . import runtime as runtime
+from . import semaphore as semaphore
 from . import sync as sync
 from . import time as time
 from ._chan import Chan as Chan
@@ -38,6 +39,7 @@ __all__ = [
     "run",
     "runtime",
     "select",
+    "semaphore",
     "sync",
     "time",
 ]
