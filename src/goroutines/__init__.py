@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import atomic as atomic
 from . import context as context
+from . import errgroup as errgroup
 from . import runtime as runtime
 from . import semaphore as semaphore
 from . import sync as sync
@@ -34,6 +35,7 @@ __all__ = [
     "atomic",
     "context",
     "default",
+    "errgroup",
     "go",
     "nilchan",
     "run",
