@@ -69,6 +69,7 @@ class Workload:
 
 
 _THREADS_LIMIT = 10_000  # more OS threads than this is not a fair fight, nor a sane program
+_NO_CONTEXT = "no context package (Go's context is goroutines-only here)"
 
 # fmt: off
 WORKLOADS: tuple[Workload, ...] = (
@@ -109,6 +110,12 @@ WORKLOADS: tuple[Workload, ...] = (
         "rss_1m", "rss_parked", "RSS of {n:,} goroutines parked on a receive",
         "KB/goroutine", full={"n": 1_000_000}, quick={"n": 50_000}, per=("n",), scale=1 / 1024,
         skips={"threads": "a million OS threads is past any sane limit (see rss_100k)"},
+    ),
+    Workload(
+        "ctx_cancel", "context_cancel",
+        "cancel a context with {n:,} goroutines waiting on its done()",
+        "µs/goroutine", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1e6,
+        skips={impl: _NO_CONTEXT for impl in ANCHORS},
     ),
 )
 

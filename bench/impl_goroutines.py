@@ -126,6 +126,37 @@ def rss_parked(n: int) -> float:
     return run(main)
 
 
+def context_cancel(n: int) -> float:
+    """n goroutines block in ``ctx.done().recv()``; the time from ``cancel()`` until every one
+    of them has woken (each then counts down a WaitGroup). With one worker (the default on a
+    GIL build) every goroutine is parked when ``ready.wait()`` returns: each one goes from
+    ``ready.done()`` to its receive without a switch, and main runs only after the last."""
+    from goroutines import context
+    from goroutines.sync import WaitGroup
+
+    def main() -> float:
+        ctx, cancel = context.with_cancel(context.background())
+        ready, woken = WaitGroup(), WaitGroup()
+        ready.add(n)
+        woken.add(n)
+
+        def waiter() -> None:
+            ready.done()
+            ctx.done().recv()
+            woken.done()
+
+        for _ in range(n):
+            go(waiter)
+        ready.wait()
+        with Stopwatch() as clock:
+            cancel()
+            woken.wait()
+        verify("woken by the cancel", type(ctx.err()).__name__, "Canceled")
+        return clock.seconds
+
+    return run(main)
+
+
 # --- goroutine bodies -------------------------------------------------------------------------
 
 
