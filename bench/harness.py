@@ -102,6 +102,22 @@ WORKLOADS: tuple[Workload, ...] = (
         per=("producers", "items"), scale=1e6,
     ),
     Workload(
+        "mutex", "mutex_uncontended", "{n:,} lock/unlock pairs on one mutex, never contended",
+        "ns/pair", full={"n": 1_000_000}, quick={"n": 50_000}, per=("n",), scale=1e9,
+    ),
+    Workload(
+        "mutex_4", "mutex_contended",
+        "{workers} workers x {n:,} lock/unlock pairs on one mutex, each yielding while it holds it",
+        "µs/pair", full={"workers": 4, "n": 25_000}, quick={"workers": 4, "n": 1_000},
+        per=("workers", "n"), scale=1e6,
+    ),
+    Workload(
+        "waitgroup", "waitgroup_fan",
+        "{n:,} goroutines parked on one WaitGroup, released at once, joined by another",
+        "µs/goroutine", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1e6,
+        caps={"threads": _THREADS_LIMIT},
+    ),
+    Workload(
         "rss_100k", "rss_parked", "RSS of {n:,} goroutines parked on a receive",
         "KB/goroutine", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1 / 1024,
         caps={"threads": _THREADS_LIMIT},

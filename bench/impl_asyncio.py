@@ -172,3 +172,56 @@ async def _filter(source: Queue[int], destination: Queue[int], prime: int) -> No
         i = await source.get()
         if i % prime:
             await destination.put(i)
+
+
+# --- sync workloads: asyncio.Lock -------------------------------------------------------------
+
+
+async def mutex_uncontended(n: int) -> float:
+    lock = asyncio.Lock()
+    acquire, release = lock.acquire, lock.release
+    with Stopwatch() as clock:
+        for _ in range(n):
+            await acquire()
+            release()
+    return clock.seconds
+
+
+async def mutex_contended(workers: int, n: int) -> float:
+    """Each task yields (``asyncio.sleep(0)``) while it holds the lock."""
+    lock = asyncio.Lock()
+    count = [0]
+
+    async def worker() -> None:
+        for _ in range(n):
+            async with lock:
+                count[0] += 1
+                await asyncio.sleep(0)
+
+    with Stopwatch() as clock:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker())
+    verify("count", count[0], workers * n)
+    return clock.seconds
+
+
+async def waitgroup_fan(n: int) -> float:
+    """``asyncio.Event`` releases the tasks (one ``sleep(0)`` first runs each up to its wait);
+    a counter and an Event join them."""
+    start, finished = asyncio.Event(), asyncio.Event()
+    remaining = [n]
+
+    async def worker() -> None:
+        await start.wait()
+        remaining[0] -= 1
+        if not remaining[0]:
+            finished.set()
+
+    with Stopwatch() as clock:
+        tasks = [asyncio.create_task(worker()) for _ in range(n)]
+        await asyncio.sleep(0)
+        start.set()
+        await finished.wait()
+    await asyncio.gather(*tasks)
+    return clock.seconds

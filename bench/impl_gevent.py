@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import gevent
+from gevent.event import Event
+from gevent.lock import Semaphore
 from gevent.queue import Channel, Queue
 
 from harness import RssGrowth, Stopwatch, nth_prime, verify
@@ -152,3 +154,53 @@ def _filter(source: Channel, destination: Channel, prime: int) -> None:
         i = source.get()
         if i % prime:
             destination.put(i)
+
+
+# --- sync workloads: gevent.lock.Semaphore(1), gevent's lock ----------------------------------
+
+
+def mutex_uncontended(n: int) -> float:
+    lock = Semaphore(1)
+    acquire, release = lock.acquire, lock.release
+    with Stopwatch() as clock:
+        for _ in range(n):
+            acquire()
+            release()
+    return clock.seconds
+
+
+def mutex_contended(workers: int, n: int) -> float:
+    """Each greenlet yields (``gevent.sleep(0)``) while it holds the lock."""
+    lock = Semaphore(1)
+    count = [0]
+
+    def worker() -> None:
+        for _ in range(n):
+            with lock:
+                count[0] += 1
+                gevent.sleep(0)
+
+    with Stopwatch() as clock:
+        gevent.joinall([gevent.spawn(worker) for _ in range(workers)])
+    verify("count", count[0], workers * n)
+    return clock.seconds
+
+
+def waitgroup_fan(n: int) -> float:
+    """``gevent.event.Event`` releases the greenlets; a counter and an Event join them."""
+    start, finished = Event(), Event()
+    remaining = [n]
+
+    def worker() -> None:
+        start.wait()
+        remaining[0] -= 1
+        if not remaining[0]:
+            finished.set()
+
+    with Stopwatch() as clock:
+        for _ in range(n):
+            gevent.spawn(worker)
+        gevent.sleep(0)  # every greenlet runs up to ``start.wait()``
+        start.set()
+        finished.wait()
+    return clock.seconds

@@ -216,3 +216,74 @@ def _channel_joiner(n: int) -> tuple[Callable[[], None], Callable[[], None]]:
             finished.recv()
 
     return done, wait
+
+
+# --- sync workloads ---------------------------------------------------------------------------
+
+
+def mutex_uncontended(n: int) -> float:
+    from goroutines.sync import Mutex
+
+    def main() -> float:
+        mutex = Mutex()
+        lock, unlock = mutex.lock, mutex.unlock
+        with Stopwatch() as clock:
+            for _ in range(n):
+                lock()
+                unlock()
+        return clock.seconds
+
+    return run(main)
+
+
+def mutex_contended(workers: int, n: int) -> float:
+    """Each worker yields (``gosched``) while it holds the mutex, so the others queue on it."""
+    from goroutines.runtime import gosched
+    from goroutines.sync import Mutex, WaitGroup
+
+    def main() -> float:
+        mutex = Mutex()
+        count = [0]
+
+        def worker() -> None:
+            for _ in range(n):
+                with mutex:
+                    count[0] += 1
+                    gosched()
+
+        group = WaitGroup()
+        with Stopwatch() as clock:
+            for _ in range(workers):
+                group.go(worker)
+            group.wait()
+        verify("count", count[0], workers * n)
+        return clock.seconds
+
+    return run(main)
+
+
+def waitgroup_fan(n: int) -> float:
+    """Fan-out: n goroutines each ``done`` on ``ready`` and park in ``start.wait()``; one
+    ``start.done()`` releases them all. Fan-in: each then ``done`` on ``finished``."""
+    from goroutines.sync import WaitGroup
+
+    def main() -> float:
+        ready, start, finished = WaitGroup(), WaitGroup(), WaitGroup()
+        ready.add(n)
+        start.add(1)
+        finished.add(n)
+
+        def worker() -> None:
+            ready.done()
+            start.wait()
+            finished.done()
+
+        with Stopwatch() as clock:
+            for _ in range(n):
+                go(worker)
+            ready.wait()
+            start.done()
+            finished.wait()
+        return clock.seconds
+
+    return run(main)

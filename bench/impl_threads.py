@@ -170,3 +170,70 @@ def _filter(source: Queue[int], destination: Queue[int], prime: int) -> None:
         i = source.get()
         if i % prime:
             destination.put(i)
+
+
+# --- sync workloads: threading.Lock -----------------------------------------------------------
+
+
+def mutex_uncontended(n: int) -> float:
+    lock = threading.Lock()
+    acquire, release = lock.acquire, lock.release
+    with Stopwatch() as clock:
+        for _ in range(n):
+            acquire()
+            release()
+    return clock.seconds
+
+
+def mutex_contended(workers: int, n: int) -> float:
+    """Each thread yields (``time.sleep(0)`` drops the GIL) while it holds the lock."""
+    lock = threading.Lock()
+    count = [0]
+
+    def worker() -> None:
+        for _ in range(n):
+            with lock:
+                count[0] += 1
+                time.sleep(0)
+
+    with Stopwatch() as clock:
+        threads = [_start(worker) for _ in range(workers)]
+        for thread in threads:
+            thread.join()
+    verify("count", count[0], workers * n)
+    return clock.seconds
+
+
+def waitgroup_fan(n: int) -> float:
+    """A countdown (lock + Event) stands in for each WaitGroup; ``start`` is an Event."""
+    ready, finished, start = _Countdown(n), _Countdown(n), threading.Event()
+
+    def worker() -> None:
+        ready.done()
+        start.wait()
+        finished.done()
+
+    with Stopwatch() as clock:
+        threads = [_start(worker) for _ in range(n)]
+        ready.wait()
+        start.set()
+        finished.wait()
+    for thread in threads:
+        thread.join()
+    return clock.seconds
+
+
+class _Countdown:
+    def __init__(self, n: int) -> None:
+        self._lock = threading.Lock()
+        self._count = n
+        self._zero = threading.Event()
+
+    def done(self) -> None:
+        with self._lock:
+            self._count -= 1
+            if not self._count:
+                self._zero.set()
+
+    def wait(self) -> None:
+        self._zero.wait()

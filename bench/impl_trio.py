@@ -151,3 +151,48 @@ async def _filter(
     async for i in source:
         if i % prime:
             await destination.send(i)
+
+
+# --- sync workloads: trio.Lock ----------------------------------------------------------------
+
+
+async def mutex_uncontended(n: int) -> float:
+    lock = trio.Lock()
+    acquire, release = lock.acquire, lock.release
+    with Stopwatch() as clock:
+        for _ in range(n):
+            await acquire()
+            release()
+    return clock.seconds
+
+
+async def mutex_contended(workers: int, n: int) -> float:
+    """Each task yields (``trio.sleep(0)``) while it holds the lock."""
+    lock = trio.Lock()
+    count = [0]
+
+    async def worker() -> None:
+        for _ in range(n):
+            async with lock:
+                count[0] += 1
+                await trio.sleep(0)
+
+    with Stopwatch() as clock:
+        async with trio.open_nursery() as nursery:
+            for _ in range(workers):
+                nursery.start_soon(worker)
+    verify("count", count[0], workers * n)
+    return clock.seconds
+
+
+async def waitgroup_fan(n: int) -> float:
+    """``trio.Event`` releases the tasks once ``wait_all_tasks_blocked`` says all wait on it;
+    the nursery joins them."""
+    start = trio.Event()
+    with Stopwatch() as clock:
+        async with trio.open_nursery() as nursery:
+            for _ in range(n):
+                nursery.start_soon(start.wait)
+            await trio.testing.wait_all_tasks_blocked()
+            start.set()
+    return clock.seconds

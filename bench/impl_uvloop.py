@@ -7,10 +7,23 @@ from typing import Any
 
 import uvloop
 
-from impl_asyncio import buffered, ping_pong, ring, rss_parked, select_fan_in, sieve, spawn_join
+from impl_asyncio import (
+    buffered,
+    mutex_contended,
+    mutex_uncontended,
+    ping_pong,
+    ring,
+    rss_parked,
+    select_fan_in,
+    sieve,
+    spawn_join,
+    waitgroup_fan,
+)
 
 __all__ = [
     "buffered",
+    "mutex_contended",
+    "mutex_uncontended",
     "ping_pong",
     "ring",
     "rss_parked",
@@ -18,6 +31,7 @@ __all__ = [
     "select_fan_in",
     "sieve",
     "spawn_join",
+    "waitgroup_fan",
 ]
 
 

@@ -178,3 +178,20 @@ def test_bool_compare_and_swap_elects_one_winner_per_round(procs: int) -> None:
     run_everywhere(body, procs, goroutines=4, threads=2)
     assert wins.load() >= 1
     assert flag.load() is False
+
+
+def test_a_failed_operation_leaves_the_value_usable() -> None:
+    value = atomic.Int(1)
+    with pytest.raises(TypeError):
+        value.add("x")  # type: ignore[arg-type]
+    assert value.add(1) == 2  # the lock was released
+
+    class Weird:
+        def __eq__(self, other: object) -> bool:
+            raise ArithmeticError("no")
+
+        __hash__ = object.__hash__
+
+    with pytest.raises(ArithmeticError):
+        value.compare_and_swap(Weird(), 3)  # type: ignore[arg-type]
+    assert value.compare_and_swap(2, 3)

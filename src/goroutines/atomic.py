@@ -18,6 +18,9 @@ These hold Python objects, so ``Int`` is unbounded (no wrap-around) and
 ``Value`` may hold anything, ``None`` included; ``Int`` and ``Bool`` compare
 by value (``==``) in ``compare_and_swap``, ``Value`` by identity (``is``).
 Operations take no waiter and never park: they are safe in timer callbacks.
+They call ``acquire``/``release`` rather than ``with``: on CPython 3.11 that
+halves the cost of an operation; ``try``/``finally`` guards only the steps that
+can raise (``+`` and ``!=`` on values a caller passed).
 """
 
 from __future__ import annotations
@@ -41,33 +44,49 @@ class Int:
 
     def load(self) -> int:
         """The value now."""
-        with self._lock:
-            return self._value
+        lock = self._lock
+        lock.acquire()
+        value = self._value
+        lock.release()
+        return value
 
     def store(self, value: int) -> None:
         """Set the value."""
-        with self._lock:
-            self._value = value
+        lock = self._lock
+        lock.acquire()
+        self._value = value
+        lock.release()
 
     def add(self, delta: int) -> int:
         """Add ``delta``; returns the new value."""
-        with self._lock:
-            self._value = value = self._value + delta
+        lock = self._lock
+        lock.acquire()
+        try:
+            self._value = value = self._value + delta  # may raise TypeError
+        finally:
+            lock.release()
         return value
 
     def swap(self, value: int) -> int:
         """Set the value; returns the old one."""
-        with self._lock:
-            old, self._value = self._value, value
+        lock = self._lock
+        lock.acquire()
+        old = self._value
+        self._value = value
+        lock.release()
         return old
 
     def compare_and_swap(self, old: int, new: int) -> bool:
         """Set the value to ``new`` if it ``== old``; whether it did."""
-        with self._lock:
-            if self._value != old:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._value != old:  # may call a user-defined __eq__ (and raise)
                 return False
             self._value = new
             return True
+        finally:
+            lock.release()
 
     def __repr__(self) -> str:
         return f"<atomic.Int {self.load()}>"
@@ -84,27 +103,39 @@ class Bool:
 
     def load(self) -> bool:
         """The value now."""
-        with self._lock:
-            return self._value
+        lock = self._lock
+        lock.acquire()
+        value = self._value
+        lock.release()
+        return value
 
     def store(self, value: bool) -> None:
         """Set the value."""
-        with self._lock:
-            self._value = value
+        lock = self._lock
+        lock.acquire()
+        self._value = value
+        lock.release()
 
     def swap(self, value: bool) -> bool:
         """Set the value; returns the old one."""
-        with self._lock:
-            old, self._value = self._value, value
+        lock = self._lock
+        lock.acquire()
+        old = self._value
+        self._value = value
+        lock.release()
         return old
 
     def compare_and_swap(self, old: bool, new: bool) -> bool:
         """Set the value to ``new`` if it ``== old``; whether it did."""
-        with self._lock:
-            if self._value != old:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._value != old:  # may call a user-defined __eq__ (and raise)
                 return False
             self._value = new
             return True
+        finally:
+            lock.release()
 
     def __repr__(self) -> str:
         return f"<atomic.Bool {self.load()}>"
@@ -124,27 +155,38 @@ class Value(Generic[T]):
 
     def load(self) -> T:
         """The value now."""
-        with self._lock:
-            return self._value
+        lock = self._lock
+        lock.acquire()
+        value = self._value
+        lock.release()
+        return value
 
     def store(self, value: T) -> None:
         """Set the value."""
-        with self._lock:
-            self._value = value
+        lock = self._lock
+        lock.acquire()
+        self._value = value
+        lock.release()
 
     def swap(self, value: T) -> T:
         """Set the value; returns the old one."""
-        with self._lock:
-            old, self._value = self._value, value
+        lock = self._lock
+        lock.acquire()
+        old = self._value
+        self._value = value
+        lock.release()
         return old
 
     def compare_and_swap(self, old: T, new: T) -> bool:
         """Set the value to ``new`` if it ``is old``; whether it did."""
-        with self._lock:
-            if self._value is not old:
-                return False
-            self._value = new
-            return True
+        lock = self._lock
+        lock.acquire()
+        if self._value is not old:
+            lock.release()
+            return False
+        self._value = new
+        lock.release()
+        return True
 
     def __repr__(self) -> str:
         return f"<atomic.Value {self.load()!r}>"

@@ -99,8 +99,13 @@ class WaitGroup:
         """Add ``delta`` (may be negative) to the counter. When it reaches zero,
         every goroutine blocked in ``wait`` is released. Raises ``ValueError``
         if the counter would go negative (and leaves it unchanged)."""
-        _register()
-        with self._lock:
+        try:
+            tls.known  # noqa: B018
+        except AttributeError:
+            register_thread()
+        lock = self._lock
+        lock.acquire()
+        try:
             count = self._count + delta
             if count < 0:
                 raise ValueError("sync: negative WaitGroup counter")
@@ -108,6 +113,8 @@ class WaitGroup:
             if count or not self._waiters:
                 return
             waiters, self._waiters = self._waiters, deque()
+        finally:
+            lock.release()
         for waiter in waiters:
             waiter.complete(None, True)
 
@@ -167,15 +174,20 @@ class Mutex:
     Memory model: for n < m, the n-th call to ``unlock`` happens before the
     m-th call to ``lock`` returns; a successful ``try_lock`` counts as a ``lock``.
 
-    ``_lock`` guards ``_locked`` and ``_waiters``; ``_waiters`` is non-empty
-    only while ``_locked`` is True.
+    State: ``_held`` (a ``threading.Lock``) is acquired exactly while the
+    mutex is locked, so an uncontended ``lock`` is one non-blocking acquire of
+    it. ``_lock`` guards ``_waiters``. Invariant: ``_waiters`` is non-empty
+    only while ``_held`` is acquired. It holds because a waiter queues itself,
+    under ``_lock``, only after failing to acquire ``_held``, and ``_held`` is
+    released only under ``_lock`` with ``_waiters`` empty; otherwise ``unlock``
+    hands it over without releasing it. So nobody can overtake a waiter.
     """
 
-    __slots__ = ("__weakref__", "_lock", "_locked", "_waiters")
+    __slots__ = ("__weakref__", "_held", "_lock", "_waiters")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._locked = False
+        self._held = threading.Lock()
         self._waiters: deque[Any] = deque()
 
     def lock(self) -> None:
@@ -184,13 +196,15 @@ class Mutex:
             tls.known  # noqa: B018
         except AttributeError:
             register_thread()
+        if not self._held.acquire(False):
+            self._lock_slow()
+
+    def _lock_slow(self) -> None:
         lock = self._lock
         lock.acquire()
-        if not self._locked:
-            self._locked = True
-            lock.release()
-            return
         try:
+            if self._held.acquire(False):
+                return
             me = current()
             self._waiters.append(me)
         finally:
@@ -200,37 +214,31 @@ class Mutex:
     def try_lock(self) -> bool:
         """Lock if the mutex is free now, without blocking; True if it did."""
         _register()
-        with self._lock:
-            if self._locked:
-                return False
-            self._locked = True
-            return True
+        return self._held.acquire(False)
 
     def unlock(self) -> None:
         """Unlock; raises ``RuntimeError`` if the mutex is not locked."""
-        try:
-            tls.known  # noqa: B018
-        except AttributeError:
-            register_thread()
+        # No register_thread here: unlocking never blocks, and a thread that
+        # locked the mutex was registered by ``lock``.
         lock = self._lock
         lock.acquire()
         if self._waiters:
-            waiter = self._waiters.popleft()  # the mutex stays locked: it is the waiter's now
+            waiter = self._waiters.popleft()  # ``_held`` stays acquired: it is the waiter's now
             lock.release()
             waiter.complete(None, True)
             return
-        locked = self._locked
-        self._locked = False
-        lock.release()
-        if not locked:
-            raise RuntimeError("sync: unlock of unlocked mutex")
+        try:
+            self._held.release()
+        except RuntimeError:
+            raise RuntimeError("sync: unlock of unlocked mutex") from None
+        finally:
+            lock.release()
 
     def locked(self) -> bool:
         """Whether the mutex is locked now (a snapshot, for tests and asserts)."""
-        return self._locked
+        return self._held.locked()
 
-    def __enter__(self) -> None:
-        self.lock()
+    __enter__ = lock  # one call less than a method calling ``lock``
 
     def __exit__(
         self,
@@ -241,7 +249,7 @@ class Mutex:
         self.unlock()
 
     def __repr__(self) -> str:
-        state = "locked" if self._locked else "unlocked"
+        state = "locked" if self._held.locked() else "unlocked"
         return f"<Mutex {state} waiters={len(self._waiters)}>"
 
 
