@@ -34,7 +34,12 @@ T = TypeVar("T")
 
 
 class Int:
-    """An atomic integer (Go's ``atomic.Int64``, without the 64-bit limit)."""
+    """An atomic integer (Go's ``atomic.Int64``, without the 64-bit limit).
+
+    Memory model: operations on it are sequentially consistent; one that
+    observes the effect of another (a ``load`` that sees a ``store``) happens
+    after it.
+    """
 
     __slots__ = ("_lock", "_value")
 
@@ -93,7 +98,12 @@ class Int:
 
 
 class Bool:
-    """An atomic boolean (Go's ``atomic.Bool``)."""
+    """An atomic boolean (Go's ``atomic.Bool``).
+
+    Memory model: operations on it are sequentially consistent; one that
+    observes the effect of another (a ``load`` that sees a ``store``) happens
+    after it.
+    """
 
     __slots__ = ("_lock", "_value")
 
@@ -145,6 +155,10 @@ class Value(Generic[T]):
     """An atomic reference to any object (Go's ``atomic.Value``/``atomic.Pointer``).
 
     Unlike Go's ``Value``, it may hold ``None`` and values of different types.
+
+    Memory model: operations on it are sequentially consistent; one that
+    observes the effect of another (a ``load`` that sees a ``store``) happens
+    after it.
     """
 
     __slots__ = ("_lock", "_value")

@@ -503,6 +503,8 @@ def once_func(f: Callable[[], object]) -> Callable[[], None]:
 
     Calls that arrive while ``f`` runs wait for it. If ``f`` raised, every call
     raises that same exception object again.
+
+    Memory model: the return of ``f`` happens before the return of every call.
     """
     value = once_value(f)
 
@@ -519,6 +521,8 @@ def once_value(f: Callable[[], T]) -> Callable[[], T]:
 
     Calls that arrive while ``f`` runs wait for it. If ``f`` raised, every call
     raises that same exception object again (with ``f``'s traceback).
+
+    Memory model: the return of ``f`` happens before the return of every call.
     """
     once = Once()
     result: list[T] = []
