@@ -53,7 +53,6 @@ class G:
 
     greenlet: greenlet | None
     worker: Worker  # set when the G first runs
-    wait_reason: str  # set by park
     value: Any  # waiter fields: written by whoever wakes the G, before it reads them
     ok: bool
     select_index: int
@@ -90,6 +89,7 @@ class G:
         self.args = args
         self.kwargs = kwargs
         self.state = RUNNABLE
+        self.wait_reason = ""
         self.greenlet = None
         self.parent_id = parent_id
         self.created_at = created_at
@@ -103,8 +103,8 @@ class G:
         waker hands the G to its worker's inbox, which the worker only drains
         once this G has switched away.
         """
+        self.wait_reason = wait_reason  # before state: a dump on another thread reads both
         self.state = WAITING
-        self.wait_reason = wait_reason
         self.worker.switch_away()
 
     def make_ready(self) -> None:

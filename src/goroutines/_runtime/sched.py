@@ -12,10 +12,11 @@ detector reads. There are two kinds:
   created from plain threads live there too.
 
 Deadlock (Go's ``checkdead``): when the last worker of a run runtime goes idle
-it checks, under ``lock``, that no worker has queued goroutines, no timer is
-pending, the background runtime is quiet, and every plain thread that has used
-a goroutines object is blocked in one or has exited. Then nothing can ever
-wake a goroutine again, and ``run`` raises ``DeadlockError``. A plain thread
+it checks, under ``lock``, that every plain thread that has used a goroutines
+object is blocked in one or has exited, no worker has queued goroutines, no
+timer is pending and the background runtime is quiet. Then nothing can ever
+wake a goroutine again; once that has lasted a short grace period (for plain
+threads that were just started), ``run`` raises ``DeadlockError``. A plain thread
 that blocks re-runs the check, and idle workers poll while some plain thread
 is still running (a thread's exit cannot be observed otherwise).
 
@@ -31,6 +32,7 @@ import os
 import random
 import sys
 import threading
+import time
 import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,6 +54,14 @@ _ID_BATCH = 16
 # How often idle workers of a run look again at plain threads that are still
 # running, to notice that they exited (seconds).
 _POLL_INTERVAL = 0.05
+# How long a deadlock must last before it is reported (see _deadlock_confirmed).
+_DEADLOCK_GRACE = 0.05
+
+
+# What ``Runtime._liveness`` finds when every worker of a run is idle.
+_POLL = "poll"
+_SLEEP = "sleep"
+_DEADLOCK = "deadlock"
 
 
 class DeadlockError(RuntimeError):
@@ -73,6 +83,7 @@ class Runtime:
         self.result: Any = None
         self.error: BaseException | None = None
         self.poll_interval = _POLL_INTERVAL
+        self._deadlock_since: float | None = None
         self._next_id = 1
         self._next_index = 0
         self._threads: list[threading.Thread] = []
@@ -187,9 +198,11 @@ class Runtime:
                 return None
             if len(self.idle) < len(self.workers) or self.background:
                 return False
-            if self._work_pending():
-                return False
-            if self._plain_threads_running() or _background_busy():
+            liveness = self._liveness()
+            if liveness is not _DEADLOCK:
+                self._deadlock_since = None
+                return liveness is _POLL
+            if not self._deadlock_confirmed():
                 return True
             self._stop_locked(error=self._deadlock_error())
             return None
@@ -198,10 +211,40 @@ class Runtime:
         with self.lock:
             if worker in self.idle:
                 self.idle.remove(worker)
+            if worker.has_work():
+                self._deadlock_since = None
 
-    def _plain_threads_running(self) -> bool:
-        """Caller holds ``lock``: may a plain thread still wake a goroutine?"""
-        return threads.any_running({w.thread_id for w in self.workers})
+    def _deadlock_confirmed(self) -> bool:
+        """Caller holds ``lock`` and ``_liveness`` found a deadlock: report it
+        only once it has lasted ``_DEADLOCK_GRACE`` seconds with no goroutine
+        woken meanwhile. A plain thread that was just started, and will send,
+        has not used any goroutines object yet, so the check cannot see it;
+        the grace lets it start."""
+        now = time.monotonic()
+        if self._deadlock_since is None:
+            self._deadlock_since = now
+            return False
+        return now - self._deadlock_since >= _DEADLOCK_GRACE
+
+    def _liveness(self) -> str:
+        """Caller holds ``lock`` and every worker is idle, so no goroutine of
+        this run can run: can anything still wake one?
+
+        ``_POLL``: a plain thread still runs, or the background runtime is busy;
+        nothing tells an idle worker when that ends, so it must look again.
+        ``_SLEEP``: a goroutine is queued or a timer pending; its worker wakes.
+        ``_DEADLOCK``: nothing can. Plain threads are looked at *before* the
+        queues: a thread that makes a goroutine ready and then blocks queues it
+        first, so a thread seen blocked here has left any such work behind it
+        in a queue that the next step sees.
+        """
+        if threads.any_running({w.thread_id for w in self.workers}):
+            return _POLL
+        if self._work_pending():
+            return _SLEEP
+        if _background_busy():
+            return _POLL
+        return _DEADLOCK
 
     def _work_pending(self) -> bool:
         """Caller holds ``lock``: is a goroutine queued or a timer pending here?"""
@@ -224,9 +267,13 @@ class Runtime:
         with self.lock:
             if self.done or len(self.idle) < len(self.workers) or self.background:
                 return
-            if self._work_pending() or self._plain_threads_running() or _background_busy():
+            if self._liveness() is not _DEADLOCK:
                 return
-            self._stop_locked(error=self._deadlock_error())
+            if self._deadlock_confirmed():
+                self._stop_locked(error=self._deadlock_error())
+                return
+            worker = self.idle[0]
+        worker.interrupt()  # it looks again, and keeps looking until the grace is over
 
     def _deadlock_error(self) -> DeadlockError:
         dump = format_goroutines(list(self.allg.values()))

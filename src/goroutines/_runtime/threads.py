@@ -8,8 +8,16 @@ plain thread could still wake a goroutine (API.md: a run is deadlocked only if
 every plain thread that has used a goroutines object is blocked in one or has
 exited).
 
-``ThreadParker._mutex`` guards ``blocked`` and ``_pending``. The registry is a
-dict whose single operations are atomic with or without the GIL.
+``_state_lock`` guards every parker's ``blocked`` and ``_pending``: one lock
+for all of them, so that ``any_running`` sees the threads in one consistent
+state. With a lock per thread, a scan could read thread A as blocked, then A
+be woken by thread B, then B block before the scan reached it: every thread
+would look blocked while A runs.
+
+The registry is a dict used as a set of parkers. It holds parkers, not thread
+idents: the system reuses the ident of a thread that exited, so pruning a dead
+thread by its ident could drop the entry of a new thread that just registered
+under the same ident.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_registry: dict[int, ThreadParker] = {}
+_registry: dict[ThreadParker, None] = {}
+_state_lock = threading.Lock()
 
 # Per-thread state: ``worker`` is the Worker a worker thread runs; ``parker`` is
 # a plain thread's ThreadParker; ``known`` is set on both kinds, so that
@@ -48,7 +57,7 @@ def thread_parker() -> ThreadParker:
         parker = ThreadParker(threading.current_thread())
         tls.parker = parker
         tls.known = True
-        _registry[threading.get_ident()] = parker
+        _registry[parker] = None
         return parker
 
 
@@ -64,11 +73,12 @@ def register_thread() -> None:
 def any_running(excluded: set[int]) -> bool:
     """Is some registered plain thread neither blocked in a primitive, nor
     exited, nor in ``excluded`` (thread idents of workers)?"""
-    for ident, parker in list(_registry.items()):
-        if not parker.thread.is_alive():
-            _registry.pop(ident, None)
-        elif not parker.blocked and ident not in excluded:
-            return True
+    with _state_lock:
+        for parker in list(_registry):
+            if not parker.thread.is_alive():
+                _registry.pop(parker, None)
+            elif not parker.blocked and parker.thread.ident not in excluded:
+                return True
     return False
 
 
@@ -76,15 +86,14 @@ class ThreadParker:
     """The waiter record of a plain OS thread: parks the thread itself.
 
     ``blocked`` is True while the thread waits in a goroutines primitive; the
-    deadlock detector reads it. ``_mutex`` guards ``blocked`` and ``_pending``
-    (a wake-up that came before the thread parked), so the detector can never
-    see a thread that was already woken as blocked.
+    deadlock detector reads it. ``_pending`` is a wake-up that came before the
+    thread parked. Both are guarded by the module's ``_state_lock`` (see the
+    module docstring), so the detector never sees a woken thread as blocked.
     """
 
     select_token = None  # a plain thread waits as itself only in a simple wait
 
     __slots__ = (
-        "_mutex",
         "_pending",
         "_wakeup",
         "blocked",
@@ -95,7 +104,6 @@ class ThreadParker:
     )
 
     def __init__(self, thread: threading.Thread) -> None:
-        self._mutex = threading.Lock()
         self._wakeup = threading.Lock()
         self._wakeup.acquire()
         self._pending = False
@@ -106,7 +114,7 @@ class ThreadParker:
         self.select_index = -1
 
     def park(self, wait_reason: str) -> None:
-        with self._mutex:
+        with _state_lock:
             if self._pending:
                 self._pending = False
                 return
@@ -115,7 +123,7 @@ class ThreadParker:
         self._wakeup.acquire()
 
     def make_ready(self) -> None:
-        with self._mutex:
+        with _state_lock:
             if self.blocked:
                 self.blocked = False
                 self._wakeup.release()
