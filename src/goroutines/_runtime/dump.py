@@ -66,7 +66,7 @@ def status(g: G) -> str:
 def _frames_of(g: G) -> list[FrameType]:
     top: FrameType | None
     if g.state == RUNNING:
-        worker = g.worker
+        worker = getattr(g, "worker", None)  # racy by nature; see the module docstring
         if worker is None:
             return []
         if worker.thread_id == threading.get_ident():

@@ -237,11 +237,12 @@ class Worker:
 
     def _switch_to(self, g: G) -> Any:
         self.current = g
-        g.state = RUNNING
         gl = g.greenlet
         if gl is not None:
+            g.state = RUNNING
             return gl.switch()
-        g.worker = self
+        g.worker = self  # before the state: a dump of a running G reads its worker
+        g.state = RUNNING
         self.pinned += 1
         gl = self.free.pop() if self.free else greenlet(self._host, self.scheduler)
         g.greenlet = gl
