@@ -115,7 +115,7 @@ def main() -> None:
     pipeline_demo()
     worker_pool_demo()
     timeout_demo()
-    print(f"== done; goroutines still alive: {goroutines.runtime.num_goroutine()}")
+    print(f"== done; goroutines alive, main included: {goroutines.runtime.num_goroutine()}")
 
 
 if __name__ == "__main__":
