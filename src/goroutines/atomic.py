@@ -33,137 +33,12 @@ __all__ = ["Bool", "Int", "Value"]
 T = TypeVar("T")
 
 
-class Int:
-    """An atomic integer (Go's ``atomic.Int64``, without the 64-bit limit).
-
-    Memory model: operations on it are sequentially consistent; one that
-    observes the effect of another (a ``load`` that sees a ``store``) happens
-    after it.
-    """
+class _Atomic(Generic[T]):
+    """What every atomic type shares: the value, its lock, load/store/swap."""
 
     __slots__ = ("_lock", "_value")
 
-    def __init__(self, value: int = 0) -> None:
-        self._lock = threading.Lock()
-        self._value = value
-
-    def load(self) -> int:
-        """The value now."""
-        lock = self._lock
-        lock.acquire()
-        value = self._value
-        lock.release()
-        return value
-
-    def store(self, value: int) -> None:
-        """Set the value."""
-        lock = self._lock
-        lock.acquire()
-        self._value = value
-        lock.release()
-
-    def add(self, delta: int) -> int:
-        """Add ``delta``; returns the new value."""
-        lock = self._lock
-        lock.acquire()
-        try:
-            self._value = value = self._value + delta  # may raise TypeError
-        finally:
-            lock.release()
-        return value
-
-    def swap(self, value: int) -> int:
-        """Set the value; returns the old one."""
-        lock = self._lock
-        lock.acquire()
-        old = self._value
-        self._value = value
-        lock.release()
-        return old
-
-    def compare_and_swap(self, old: int, new: int) -> bool:
-        """Set the value to ``new`` if it ``== old``; whether it did."""
-        lock = self._lock
-        lock.acquire()
-        try:
-            if self._value != old:  # may call a user-defined __eq__ (and raise)
-                return False
-            self._value = new
-            return True
-        finally:
-            lock.release()
-
-    def __repr__(self) -> str:
-        return f"<atomic.Int {self.load()}>"
-
-
-class Bool:
-    """An atomic boolean (Go's ``atomic.Bool``).
-
-    Memory model: operations on it are sequentially consistent; one that
-    observes the effect of another (a ``load`` that sees a ``store``) happens
-    after it.
-    """
-
-    __slots__ = ("_lock", "_value")
-
-    def __init__(self, value: bool = False) -> None:
-        self._lock = threading.Lock()
-        self._value = value
-
-    def load(self) -> bool:
-        """The value now."""
-        lock = self._lock
-        lock.acquire()
-        value = self._value
-        lock.release()
-        return value
-
-    def store(self, value: bool) -> None:
-        """Set the value."""
-        lock = self._lock
-        lock.acquire()
-        self._value = value
-        lock.release()
-
-    def swap(self, value: bool) -> bool:
-        """Set the value; returns the old one."""
-        lock = self._lock
-        lock.acquire()
-        old = self._value
-        self._value = value
-        lock.release()
-        return old
-
-    def compare_and_swap(self, old: bool, new: bool) -> bool:
-        """Set the value to ``new`` if it ``== old``; whether it did."""
-        lock = self._lock
-        lock.acquire()
-        try:
-            if self._value != old:  # may call a user-defined __eq__ (and raise)
-                return False
-            self._value = new
-            return True
-        finally:
-            lock.release()
-
-    def __repr__(self) -> str:
-        return f"<atomic.Bool {self.load()}>"
-
-
-class Value(Generic[T]):
-    """An atomic reference to any object (Go's ``atomic.Value``/``atomic.Pointer``).
-
-    Unlike Go's ``Value``, it may hold ``None`` and values of different types.
-
-    Memory model: operations on it are sequentially consistent; one that
-    observes the effect of another (a ``load`` that sees a ``store``) happens
-    after it.
-    """
-
-    __slots__ = ("_lock", "_value")
-
-    def __init__(self, value: T = None) -> None:  # type: ignore[assignment]
+    def __init__(self, value: T) -> None:
         self._lock = threading.Lock()
         self._value = value
 
@@ -191,6 +66,82 @@ class Value(Generic[T]):
         lock.release()
         return old
 
+    def _compare_equal_and_swap(self, old: T, new: T) -> bool:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._value != old:  # may call a user-defined __eq__ (and raise)
+                return False
+            self._value = new
+            return True
+        finally:
+            lock.release()
+
+    def __repr__(self) -> str:
+        return f"<atomic.{type(self).__name__} {self.load()!r}>"
+
+
+class Int(_Atomic[int]):
+    """An atomic integer (Go's ``atomic.Int64``, without the 64-bit limit).
+
+    Memory model: operations on it are sequentially consistent; one that
+    observes the effect of another (a ``load`` that sees a ``store``) happens
+    after it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, value: int = 0) -> None:
+        super().__init__(value)
+
+    def add(self, delta: int) -> int:
+        """Add ``delta``; returns the new value."""
+        lock = self._lock
+        lock.acquire()
+        try:
+            self._value = value = self._value + delta  # may raise TypeError
+        finally:
+            lock.release()
+        return value
+
+    def compare_and_swap(self, old: int, new: int) -> bool:
+        """Set the value to ``new`` if it ``== old``; whether it did."""
+        return self._compare_equal_and_swap(old, new)
+
+
+class Bool(_Atomic[bool]):
+    """An atomic boolean (Go's ``atomic.Bool``).
+
+    Memory model: operations on it are sequentially consistent; one that
+    observes the effect of another (a ``load`` that sees a ``store``) happens
+    after it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, value: bool = False) -> None:
+        super().__init__(value)
+
+    def compare_and_swap(self, old: bool, new: bool) -> bool:
+        """Set the value to ``new`` if it ``== old``; whether it did."""
+        return self._compare_equal_and_swap(old, new)
+
+
+class Value(_Atomic[T]):
+    """An atomic reference to any object (Go's ``atomic.Value``/``atomic.Pointer``).
+
+    Unlike Go's ``Value``, it may hold ``None`` and values of different types.
+
+    Memory model: operations on it are sequentially consistent; one that
+    observes the effect of another (a ``load`` that sees a ``store``) happens
+    after it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, value: T = None) -> None:  # type: ignore[assignment]
+        super().__init__(value)
+
     def compare_and_swap(self, old: T, new: T) -> bool:
         """Set the value to ``new`` if it ``is old``; whether it did."""
         lock = self._lock
@@ -201,6 +152,3 @@ class Value(Generic[T]):
         self._value = new
         lock.release()
         return True
-
-    def __repr__(self) -> str:
-        return f"<atomic.Value {self.load()!r}>"
