@@ -154,11 +154,10 @@ _CANCEL_CTX_KEY: Final = object()
 _NO_DEADLINE: Final[tuple[float | None, bool]] = (None, False)
 
 
-class _EmptyCtx(Context):
-    __slots__ = ("_name",)
+class _NeverCanceled(Context):
+    """A context that can never be cancelled and has no deadline."""
 
-    def __init__(self, name: str) -> None:
-        self._name = name
+    __slots__ = ()
 
     def deadline(self) -> tuple[float | None, bool]:
         return _NO_DEADLINE
@@ -168,6 +167,13 @@ class _EmptyCtx(Context):
 
     def err(self) -> Exception | None:
         return None
+
+
+class _EmptyCtx(_NeverCanceled):
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
 
     def value(self, key: object) -> Any:
         return None
@@ -426,20 +432,11 @@ class _ValueCtx(Context):
         return f"{self._parent!r}.WithValue({self._key!r}, {self._val!r})"
 
 
-class _WithoutCancelCtx(Context):
+class _WithoutCancelCtx(_NeverCanceled):
     __slots__ = ("_parent",)
 
     def __init__(self, parent: Context) -> None:
         self._parent = parent
-
-    def deadline(self) -> tuple[float | None, bool]:
-        return _NO_DEADLINE
-
-    def done(self) -> RecvChan[None]:
-        return nilchan
-
-    def err(self) -> Exception | None:
-        return None
 
     def value(self, key: object) -> Any:
         return _lookup(self, key)
