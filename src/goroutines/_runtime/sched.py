@@ -21,9 +21,11 @@ that blocks re-runs the check, and idle workers poll while some plain thread
 is still running (a thread's exit cannot be observed otherwise).
 
 Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
-``result``/``error`` and the id counter. ``allg`` is a dict whose single
-operations are atomic in CPython with or without the GIL. Lock order:
-``Runtime.lock`` before ``Worker.lock``.
+``result``/``error``, ``_deadlock_since`` and the id counter. ``allg`` is a
+dict whose single operations are atomic in CPython with or without the GIL.
+Lock order: ``Runtime.lock`` before ``Worker.lock`` and before the plain
+threads' ``threads._state_lock``; a plain thread runs the deadlock check only
+after releasing the latter.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ Glossary (Go's words, spelled out):
   worker  an OS thread holding the right to run goroutines (Go's M with its P).
   runq    the worker's FIFO of ready goroutines that have started: they are
           pinned to this worker, because their greenlet lives on its thread.
+          (Also main before it starts: it must run on the caller's thread.)
   newq    the worker's FIFO of goroutines that have not started yet. They have
           no greenlet, so an idle worker may steal them (Go's work stealing).
   inbox   goroutines made ready by *other* threads, waiting to be moved to runq.
@@ -20,12 +21,15 @@ are never starved by two goroutines that keep waking each other.
 A goroutine that returns leaves its greenlet on the worker's free list, and the
 next new goroutine reuses it, as Go reuses dead Gs: a new goroutine usually
 costs no greenlet creation and, when started by a finishing one, no switch.
+A greenlet that must be created is created by the scheduler greenlet, never by
+a parking goroutine: greenlet starts a new greenlet at its creator's recursion
+depth, and chains of goroutines starting one another would run out of it.
 
 Invariants:
   - ``runq``, ``free``, ``current``, ``yielded``, ``tick`` and ``pinned`` are
     touched only by this worker's thread.
-  - ``newq`` is appended and popped on the left by this worker's thread, and
-    popped on the right by thieves; ``collections.deque`` makes each of those
+  - ``newq`` is appended (at either end) and popped on the left by this
+    worker's thread, and popped on the right by thieves; ``collections.deque`` makes each of those
     calls atomic, with or without the GIL.
   - ``lock`` guards ``inbox``, ``sleeping``, ``timers`` and the wake-up pipe. A
     thread that adds to ``inbox`` or adds an earlier timer while ``sleeping`` is
