@@ -20,6 +20,7 @@ TOP_LEVEL = {
     "DeadlockError",
     "select",
     "default",
+    "blocking",
 }
 MODULES = {
     "goroutines.time": {
@@ -38,7 +39,14 @@ MODULES = {
         "Minute",
         "Hour",
     },
-    "goroutines.runtime": {"gomaxprocs", "num_cpu", "num_goroutine", "gosched", "stack"},
+    "goroutines.runtime": {
+        "gomaxprocs",
+        "num_cpu",
+        "num_goroutine",
+        "gosched",
+        "stack",
+        "set_blocking_threads",
+    },
 }
 
 
@@ -58,7 +66,9 @@ def test_no_private_name_leaks_into_all() -> None:
     assert not [name for name in goroutines.__all__ if name.startswith("_")]
 
 
-@pytest.mark.parametrize("name", ["Chan", "SendChan", "RecvChan", "ClosedChannelError", "run"])
+@pytest.mark.parametrize(
+    "name", ["Chan", "SendChan", "RecvChan", "ClosedChannelError", "run", "blocking"]
+)
 def test_public_objects_show_the_public_module_in_tracebacks(name: str) -> None:
     assert getattr(goroutines, name).__module__ == "goroutines"
 

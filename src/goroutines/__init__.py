@@ -21,6 +21,7 @@ from ._chan import RecvChan as RecvChan
 from ._chan import SendChan as SendChan
 from ._chan import nilchan as nilchan
 from ._runtime import DeadlockError as DeadlockError
+from ._runtime import blocking as blocking
 from ._runtime import go as go
 from ._runtime import run as run
 from ._select import default as default
@@ -33,6 +34,7 @@ __all__ = [
     "RecvChan",
     "SendChan",
     "atomic",
+    "blocking",
     "context",
     "default",
     "errgroup",
@@ -46,6 +48,16 @@ __all__ = [
     "time",
 ]
 
-for _obj in (Chan, ClosedChannelError, DeadlockError, RecvChan, SendChan, go, run, select):
+for _obj in (
+    Chan,
+    ClosedChannelError,
+    DeadlockError,
+    RecvChan,
+    SendChan,
+    blocking,
+    go,
+    run,
+    select,
+):
     _obj.__module__ = __name__
 del _obj

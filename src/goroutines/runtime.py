@@ -9,11 +9,19 @@ from __future__ import annotations
 import os
 
 from ._runtime import current_runtime, get_procs, set_procs
+from ._runtime import handoff as _handoff
 from ._runtime.dump import format_goroutines
 from ._runtime.g import RUNNABLE
 from ._runtime.threads import tls
 
-__all__ = ["gomaxprocs", "gosched", "num_cpu", "num_goroutine", "stack"]
+__all__ = [
+    "gomaxprocs",
+    "gosched",
+    "num_cpu",
+    "num_goroutine",
+    "set_blocking_threads",
+    "stack",
+]
 
 
 def gomaxprocs(n: int = 0) -> int:
@@ -59,3 +67,13 @@ def stack() -> str:
     """A dump of every goroutine, in Go's format (see the README)."""
     runtime = current_runtime()
     return format_goroutines(list(runtime.allg.values())) if runtime is not None else ""
+
+
+def set_blocking_threads(n: int) -> int:
+    """Set how many helper threads ``goroutines.blocking`` may use at once
+    (default 64); returns the previous bound. Calls beyond it wait their turn."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"set_blocking_threads: n must be an int, not {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"set_blocking_threads: n must be >= 1, got {n}")
+    return _handoff.set_max_threads(n)

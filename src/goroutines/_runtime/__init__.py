@@ -11,14 +11,17 @@ the few calls re-exported here and nothing else:
   threads using goroutines objects are known to the deadlock detector.
 - ``start_timer(seconds, fn, arg)`` / ``stop_timer(timer)``: run ``fn(arg, now)``
   later on a worker's scheduler (never blocking).
-- ``run``, ``go``, ``DeadlockError`` and the ``runtime`` module's queries.
+- ``run``, ``go``, ``blocking``, ``DeadlockError`` and the ``runtime`` module's
+  queries.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from . import handoff as _handoff
 from .g import G
 from .sched import (
     DeadlockError,
@@ -32,11 +35,14 @@ from .sched import (
 from .threads import ThreadParker, register_thread, thread_parker, tls
 from .timers import Timer
 
+R = TypeVar("R")
+
 __all__ = [
     "DeadlockError",
     "G",
     "ThreadParker",
     "Timer",
+    "blocking",
     "current",
     "current_runtime",
     "get_procs",
@@ -81,3 +87,21 @@ def stop_timer(timer: Timer) -> bool:
     """Cancel ``timer``; True if it had not fired yet."""
     worker = timer.worker
     return worker is not None and worker.cancel_timer(timer)
+
+
+def blocking(fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+    """Run a blocking call (a C library, a file read) on a helper thread while
+    the calling goroutine is parked, so no other goroutine waits on it; return
+    its result or raise its exception. From a plain thread, just calls ``fn``.
+
+    The helpers are a pool of up to 64 daemon threads, started as needed
+    (``goroutines.runtime.set_blocking_threads`` changes the bound); calls
+    beyond it wait their turn. A goroutine abandoned while its call runs
+    (its run ended) is never resumed; the call finishes on its helper.
+    """
+    if not callable(fn):
+        raise TypeError(f"blocking: fn must be callable, not {type(fn).__name__}")
+    worker = getattr(tls, "worker", None)
+    if worker is None or worker.current is None:
+        return fn(*args, **kwargs)
+    return _handoff.call(worker.current, worker.runtime, fn, args, kwargs)  # type: ignore[no-any-return]

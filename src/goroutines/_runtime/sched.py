@@ -14,14 +14,15 @@ detector reads. There are two kinds:
 Deadlock (Go's ``checkdead``): when the last worker of a run runtime goes idle
 it checks, under ``lock``, that every plain thread that has used a goroutines
 object is blocked in one or has exited, no worker has queued goroutines, no
-timer is pending and the background runtime is quiet. Then nothing can ever
+timer is pending, no ``blocking`` call is in flight and the background runtime
+is quiet. Then nothing can ever
 wake a goroutine again; once that has lasted a short grace period (for plain
 threads that were just started), ``run`` raises ``DeadlockError``. A plain thread
 that blocks re-runs the check, and idle workers poll while some plain thread
 is still running (a thread's exit cannot be observed otherwise).
 
 Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
-``result``/``error``, ``_deadlock_since`` and the id counter. ``allg`` is a
+``result``/``error``, ``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
 dict whose single operations are atomic in CPython with or without the GIL.
 Lock order: ``Runtime.lock`` before ``Worker.lock`` and before the plain
 threads' ``threads._state_lock``; a plain thread runs the deadlock check only
@@ -86,6 +87,7 @@ class Runtime:
         self.error: BaseException | None = None
         self.poll_interval = _POLL_INTERVAL
         self._deadlock_since: float | None = None
+        self.blocking_calls = 0  # goroutines.blocking calls in flight
         self._next_id = 1
         self._next_index = 0
         self._threads: list[threading.Thread] = []
@@ -248,8 +250,19 @@ class Runtime:
             return _POLL
         return _DEADLOCK
 
+    def begin_blocking_call(self) -> None:
+        with self.lock:
+            self.blocking_calls += 1
+
+    def end_blocking_call(self) -> None:
+        with self.lock:
+            self.blocking_calls -= 1
+
     def _work_pending(self) -> bool:
-        """Caller holds ``lock``: is a goroutine queued or a timer pending here?"""
+        """Caller holds ``lock``: is a goroutine queued, a timer pending or a
+        blocking call in flight here?"""
+        if self.blocking_calls:
+            return True
         for worker in self.workers:
             with worker.lock:
                 if worker.has_work() or worker.timers.active:
@@ -260,7 +273,7 @@ class Runtime:
         """Whether this (background) runtime may still wake anybody: a
         goroutine is queued or running, or a timer is pending."""
         with self.lock:
-            if len(self.idle) < len(self.workers) or self.global_queue:
+            if len(self.idle) < len(self.workers) or self.global_queue or self.blocking_calls:
                 return True
             return any(w.has_work() or w.timers.active for w in self.workers)
 

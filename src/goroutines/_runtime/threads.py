@@ -61,6 +61,16 @@ def thread_parker() -> ThreadParker:
         return parker
 
 
+def forget_thread() -> None:
+    """Take this thread out of the registry (a helper thread of ``blocking``:
+    while it runs a call, the call itself counts as in flight)."""
+    tls.known = True
+    parker = getattr(tls, "parker", None)
+    if parker is not None:
+        with _state_lock:
+            _registry.pop(parker, None)
+
+
 def register_thread() -> None:
     """Note that this thread uses goroutines objects (cheap once known)."""
     try:

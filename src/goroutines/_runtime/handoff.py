@@ -1,0 +1,96 @@
+"""Blocking calls on helper threads: Go's hand-off of a P during a syscall.
+
+``call(fn, args, kwargs)`` runs ``fn`` on a helper thread while the calling
+goroutine is parked (wait reason ``blocking call``), so the worker goes on
+running other goroutines. The helper makes the goroutine ready with the
+outcome; the goroutine re-raises an exception there as its own.
+
+The helpers are a bounded pool of daemon threads, started on demand up to
+``max_threads`` (``set_max_threads``) and then kept, idle, for later calls;
+calls beyond the bound queue, first-come first-served. Daemon threads, so that
+a call that never returns cannot keep the process from exiting (as a Go
+program exits with syscalls in flight).
+
+A call counts as "in flight" for the deadlock detector from before it is
+queued until after its goroutine has been made ready: the goroutine's wake-up
+is queued first, so the detector never sees neither.
+
+``_lock`` guards ``_max_threads``, ``_threads``, ``_idle`` and ``_pending``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .g import G
+from .sched import Runtime
+from .threads import forget_thread
+
+_DEFAULT_MAX_THREADS = 64
+
+_lock = threading.Lock()
+_jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+_max_threads = _DEFAULT_MAX_THREADS
+_threads = 0  # helper threads started
+_idle = 0  # helpers waiting for a job
+_pending = 0  # jobs queued and not yet taken
+
+
+def set_max_threads(n: int) -> int:
+    """Set the bound on helper threads; returns the previous bound. Lowering
+    it stops no running helper; it only keeps new ones from starting."""
+    global _max_threads
+    with _lock:
+        previous, _max_threads = _max_threads, n
+    return previous
+
+
+def call(g: G, runtime: Runtime, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """Run ``fn(*args, **kwargs)`` on a helper thread while ``g`` (the caller,
+    running on a worker of ``runtime``) is parked; return or raise its outcome."""
+
+    def job() -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the goroutine, which re-raises it
+            outcome = (False, exc)
+        g.complete(outcome, True)
+        runtime.end_blocking_call()
+
+    runtime.begin_blocking_call()
+    _submit(job)
+    g.park("blocking call")
+    (returned, value), g.value = g.value, None
+    if returned:
+        return value
+    raise value
+
+
+def _submit(job: Callable[[], None]) -> None:
+    global _pending, _threads
+    with _lock:
+        _pending += 1
+        start = _pending > _idle and _threads < _max_threads
+        if start:
+            _threads += 1
+    _jobs.put(job)
+    if start:
+        threading.Thread(target=_helper, name="goroutines-blocking", daemon=True).start()
+
+
+def _helper() -> None:
+    global _idle, _pending
+    forget_thread()
+    while True:
+        with _lock:
+            _idle += 1
+        job = _jobs.get()
+        with _lock:
+            _idle -= 1
+            _pending -= 1
+        job()
+        del job  # drop the call's arguments and outcome before waiting again
+        forget_thread()  # if the call used a channel, it registered this thread
