@@ -70,6 +70,23 @@ class Locker(Protocol):
     def unlock(self) -> None: ...
 
 
+class _LockerContext:
+    """``with locker:`` locks it and unlocks it on the way out, whatever happens."""
+
+    __slots__ = ()
+
+    def __enter__(self: Locker) -> None:
+        self.lock()
+
+    def __exit__(
+        self: Locker,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.unlock()
+
+
 # ---- WaitGroup --------------------------------------------------------------------------
 
 
@@ -159,7 +176,7 @@ class WaitGroup:
 # ---- Mutex ------------------------------------------------------------------------------
 
 
-class Mutex:
+class Mutex(_LockerContext):
     """A mutual exclusion lock (Go's ``sync.Mutex``). Also a context manager.
 
     Not reentrant and not owned: any goroutine or thread may unlock it, and a
@@ -238,15 +255,7 @@ class Mutex:
         """Whether the mutex is locked now (a snapshot, for tests and asserts)."""
         return self._held.locked()
 
-    __enter__ = lock  # one call less than a method calling ``lock``
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.unlock()
+    __enter__ = lock  # one call less than _LockerContext's, which calls ``lock``
 
     def __repr__(self) -> str:
         state = "locked" if self._held.locked() else "unlocked"
@@ -256,7 +265,7 @@ class Mutex:
 # ---- RWMutex ----------------------------------------------------------------------------
 
 
-class RWMutex:
+class RWMutex(_LockerContext):
     """A reader/writer mutual exclusion lock (Go's ``sync.RWMutex``).
 
     Any number of readers (``rlock``/``runlock``) or one writer
@@ -382,17 +391,6 @@ class RWMutex:
         this RWMutex's ``rlock``/``runlock``."""
         return _RLocker(self)
 
-    def __enter__(self) -> None:
-        self.lock()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.unlock()
-
     def __repr__(self) -> str:
         return (
             f"<RWMutex writer={self._writer} readers={self._readers}"
@@ -401,7 +399,7 @@ class RWMutex:
         )
 
 
-class _RLocker:
+class _RLocker(_LockerContext):
     """``RWMutex.rlocker()``: the read side of an RWMutex as a ``Locker``."""
 
     __slots__ = ("_rw",)
@@ -413,17 +411,6 @@ class _RLocker:
         self._rw.rlock()
 
     def unlock(self) -> None:
-        self._rw.runlock()
-
-    def __enter__(self) -> None:
-        self._rw.rlock()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
         self._rw.runlock()
 
     def __repr__(self) -> str:
