@@ -169,3 +169,18 @@ def start_thread() -> Iterator[Callable[..., threading.Thread]]:
         thread.join(PATIENCE)
     alive = [t for t in started if t.is_alive()]
     assert not alive, f"plain threads still running after the test: {alive}"
+
+
+# ---- shared fixtures and helpers of the coordination tests ------------------------------
+
+
+@pytest.fixture(params=[1, 2], ids=["procs1", "procs2"])
+def procs(request: pytest.FixtureRequest) -> int:
+    """Run a test under gomaxprocs 1 and 2 (``run(main, gomaxprocs=procs)``)."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def is_done(ctx: Any) -> bool:
+    """A non-blocking look at ``ctx.done()``."""
+    index, _ = goroutines.select(ctx.done().recv, goroutines.default)
+    return index == 0

@@ -16,11 +16,6 @@ from goroutines.sync import WaitGroup
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(params=[1, 2], ids=["procs1", "procs2"])
-def procs(request: pytest.FixtureRequest) -> int:
-    return request.param  # type: ignore[no-any-return]
-
-
 # ---- single-goroutine semantics ----------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import PATIENCE, recv_within, wait_until_blocked
+from conftest import PATIENCE, is_done, recv_within, wait_until_blocked
 
 import goroutines.time as gtime
 from goroutines import (
@@ -26,7 +26,6 @@ from goroutines import (
     DeadlockError,
     RecvChan,
     context,
-    default,
     go,
     nilchan,
     run,
@@ -53,17 +52,6 @@ from goroutines.sync import WaitGroup
 pytestmark = pytest.mark.timeout(60)
 
 PROCS = [1, 2]
-
-
-@pytest.fixture(params=PROCS, ids=["procs1", "procs2"])
-def procs(request: pytest.FixtureRequest) -> int:
-    return request.param  # type: ignore[no-any-return]
-
-
-def is_done(ctx: Context) -> bool:
-    """A non-blocking look at ``ctx.done()``."""
-    index, _ = select(ctx.done().recv, default)
-    return index == 0
 
 
 def children_of(ctx: Context) -> int:

@@ -13,25 +13,13 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from conftest import PATIENCE, recv_within, wait_until_blocked
+from conftest import PATIENCE, is_done, recv_within, wait_until_blocked
 
 from goroutines import Chan, default, errgroup, go, run, runtime, select
-from goroutines.context import Canceled, Context, background, cause, with_cancel
+from goroutines.context import Canceled, background, cause, with_cancel
 from goroutines.errgroup import Group, with_context
 
 pytestmark = pytest.mark.timeout(60)
-
-PROCS = [1, 2]
-
-
-@pytest.fixture(params=PROCS, ids=["procs1", "procs2"])
-def procs(request: pytest.FixtureRequest) -> int:
-    return request.param  # type: ignore[no-any-return]
-
-
-def is_done(ctx: Context) -> bool:
-    index, _ = select(ctx.done().recv, default)
-    return index == 0
 
 
 def fail_with(exc: Exception) -> None:

@@ -31,13 +31,6 @@ from goroutines.sync import WaitGroup
 
 pytestmark = pytest.mark.timeout(60)
 
-PROCS = [1, 2]
-
-
-@pytest.fixture(params=PROCS, ids=["procs1", "procs2"])
-def procs(request: pytest.FixtureRequest) -> int:
-    return request.param  # type: ignore[no-any-return]
-
 
 def waiters_of(sem: Weighted) -> int:
     """How many acquire calls are queued (an internal)."""

@@ -25,13 +25,6 @@ from goroutines.sync import WaitGroup
 
 pytestmark = pytest.mark.timeout(60)
 
-PROCS = [1, 2]
-
-
-@pytest.fixture(params=PROCS, ids=["procs1", "procs2"])
-def procs(request: pytest.FixtureRequest) -> int:
-    return request.param  # type: ignore[no-any-return]
-
 
 def is_closed_or_ready(ch: Chan[object]) -> bool:
     """A non-blocking receive: whether something (or a close) was there."""
