@@ -11,6 +11,10 @@ the few calls re-exported here and nothing else:
   threads using goroutines objects are known to the deadlock detector.
 - ``start_timer(seconds, fn, arg)`` / ``stop_timer(timer)``: run ``fn(arg, now)``
   later on a worker's scheduler (never blocking).
+- ``wait_fds(fds, timeout)`` / ``evict_fd(fd)``: park the running goroutine
+  until a file descriptor is ready (``netpoll``); wake its waiters before a fd
+  is closed. ``running_goroutine()`` tells whether the caller is a goroutine
+  (rather than a plain thread or a timer callback).
 - ``run``, ``go``, ``blocking``, ``DeadlockError`` and the ``runtime`` module's
   queries.
 """
@@ -18,15 +22,18 @@ the few calls re-exported here and nothing else:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from . import handoff as _handoff
+from . import netpoll as _netpoll
 from .g import G
+from .netpoll import CLOSED, READ, READY, TIMED_OUT, WRITE
 from .sched import (
     DeadlockError,
     background_runtime,
     current_runtime,
+    evict_fd,
     get_procs,
     go,
     run,
@@ -38,6 +45,11 @@ from .timers import Timer
 R = TypeVar("R")
 
 __all__ = [
+    "CLOSED",
+    "READ",
+    "READY",
+    "TIMED_OUT",
+    "WRITE",
     "DeadlockError",
     "G",
     "ThreadParker",
@@ -45,14 +57,17 @@ __all__ = [
     "blocking",
     "current",
     "current_runtime",
+    "evict_fd",
     "get_procs",
     "go",
     "in_goroutine",
     "register_thread",
     "run",
+    "running_goroutine",
     "set_procs",
     "start_timer",
     "stop_timer",
+    "wait_fds",
 ]
 
 
@@ -70,6 +85,24 @@ def current() -> G | ThreadParker:
 
 def in_goroutine() -> bool:
     return getattr(tls, "worker", None) is not None
+
+
+def running_goroutine() -> G | None:
+    """The goroutine calling, or None on a plain thread or in a timer callback
+    (a worker's scheduler, which must never park)."""
+    worker = getattr(tls, "worker", None)
+    return None if worker is None else worker.current
+
+
+def wait_fds(fds: Sequence[tuple[int, int]], timeout: float | None) -> int:
+    """Park the calling goroutine until one of ``fds`` (``(fd, READ|WRITE)``
+    pairs) is ready, ``timeout`` passes (None: no limit) or one is closed by
+    ``evict_fd``; returns READY, TIMED_OUT or CLOSED. Only for goroutines
+    (see ``running_goroutine``). Raises ``OSError``/``ValueError`` for a fd
+    that cannot be polled."""
+    g = running_goroutine()
+    assert g is not None, "wait_fds called outside a goroutine"
+    return _netpoll.wait(g, fds, timeout)
 
 
 def start_timer(seconds: float, fn: Any, arg: Any) -> Timer:

@@ -14,10 +14,10 @@ detector reads. There are two kinds:
 Deadlock (Go's ``checkdead``): when the last worker of a run runtime goes idle
 it checks, under ``lock``, that every plain thread that has used a goroutines
 object is blocked in one or has exited, no worker has queued goroutines, no
-timer is pending, no ``blocking`` call is in flight and the background runtime
-is quiet. Then nothing can ever
-wake a goroutine again; once that has lasted a short grace period (for plain
-threads that were just started), ``run`` raises ``DeadlockError``. A plain thread
+timer is pending, no goroutine waits on a fd, no ``blocking`` call is in
+flight and the background runtime is quiet. Then nothing can ever wake a
+goroutine again; once that has lasted a short grace period (for plain threads
+that were just started), ``run`` raises ``DeadlockError``. A plain thread
 that blocks re-runs the check, and idle workers poll while some plain thread
 is still running (a thread's exit cannot be observed otherwise).
 
@@ -259,23 +259,23 @@ class Runtime:
             self.blocking_calls -= 1
 
     def _work_pending(self) -> bool:
-        """Caller holds ``lock``: is a goroutine queued, a timer pending or a
-        blocking call in flight here?"""
+        """Caller holds ``lock``: is a goroutine queued, a timer pending, an fd
+        waited on or a blocking call in flight here?"""
         if self.blocking_calls:
             return True
         for worker in self.workers:
             with worker.lock:
-                if worker.has_work() or worker.timers.active:
+                if worker.may_wake():
                     return True
         return False
 
     def is_busy(self) -> bool:
         """Whether this (background) runtime may still wake anybody: a
-        goroutine is queued or running, or a timer is pending."""
+        goroutine is queued or running, a timer pending, or an fd waited on."""
         with self.lock:
-            if len(self.idle) < len(self.workers) or self.global_queue or self.blocking_calls:
+            if len(self.idle) < len(self.workers) or self.global_queue:
                 return True
-            return any(w.has_work() or w.timers.active for w in self.workers)
+            return self._work_pending()
 
     def check_deadlock_after_thread_blocked(self) -> None:
         """A plain thread just blocked: maybe it was the last one running."""
@@ -476,6 +476,17 @@ def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     g = G(runtime.new_id(), fn, args, kwargs, 0, _caller_site(2))
     runtime.allg[g.id] = g
     runtime.put_global(g)
+
+
+def evict_fd(fd: int) -> None:
+    """``fd`` is about to be closed: wake every goroutine waiting on it, in any
+    runtime, with the CLOSED outcome (see ``netpoll``)."""
+    for runtime in (_active, _background):
+        if runtime is None:
+            continue
+        for worker in list(runtime.workers):
+            for g in worker.poller.evict(fd):
+                g.make_ready()
 
 
 def background_runtime() -> Runtime:

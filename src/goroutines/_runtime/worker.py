@@ -31,19 +31,19 @@ Invariants:
   - ``newq`` is appended (at either end) and popped on the left by this
     worker's thread, and popped on the right by thieves; ``collections.deque`` makes each of those
     calls atomic, with or without the GIL.
-  - ``lock`` guards ``inbox``, ``sleeping``, ``timers`` and the wake-up pipe. A
-    thread that adds to ``inbox`` or adds an earlier timer while ``sleeping`` is
-    set clears it and writes to the pipe, so a worker never sleeps through new
-    work.
+  - ``lock`` guards ``inbox``, ``sleeping``, ``timers`` and the poller's fd
+    waits and wake-up pipe (``netpoll``). A thread that adds to ``inbox`` or
+    adds an earlier timer while ``sleeping`` is set clears it and wakes the
+    poller, so a worker never sleeps through new work.
+  - A worker that has goroutines waiting on fds polls for them without
+    blocking each time it passes through its scheduler loop, and blocks in the
+    poller when it has nothing to run.
   - Lock order: a worker's ``lock`` may be taken while holding the runtime's
     ``lock`` (the deadlock check reads every worker), never the reverse.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import selectors
 import threading
 import time
 from collections import deque
@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from greenlet import getcurrent, greenlet
 
 from .g import DEAD, RUNNING, G
+from .netpoll import Poller
 from .threads import tls
 from .timers import Timer, TimerHeap
 
@@ -89,12 +90,7 @@ class Worker:
         self.thread_id = 0
         self.scheduler: greenlet | None = None
         self._ids: Any = iter(())
-        self._closed = False
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self.poller = Poller(self.lock)
 
     # ---- entry points ---------------------------------------------------
 
@@ -116,15 +112,8 @@ class Worker:
             self.free.clear()
 
     def close(self) -> None:
-        """Release the wake-up pipe and selector (after ``run_loop`` returned).
-
-        Under ``lock``, so that no other thread writes to a pipe whose file
-        descriptor number the process may already have reused."""
-        with self.lock:
-            self._closed = True
-            self._selector.close()
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+        """Release the poller (after ``run_loop`` returned)."""
+        self.poller.close()
 
     # ---- creating goroutines --------------------------------------------
 
@@ -153,7 +142,7 @@ class Worker:
             self.inbox.append(g)
             if self.sleeping:
                 self.sleeping = False
-                self._write_wakeup()
+                self.poller.wakeup()
 
     def switch_away(self) -> Any:
         """Leave the current goroutine: run the next one, or the scheduler.
@@ -210,6 +199,8 @@ class Worker:
                 with self.lock:
                     self.runq.extend(self.inbox)
                     self.inbox.clear()
+            if self.poller.waiting():
+                self.runq.extend(self.poller.poll(0))
             g = self._pick_local()
             if g is None and not self.retiring:
                 g = runtime.take_global() or self._steal()
@@ -314,7 +305,7 @@ class Worker:
             timer.worker = self
             if self.timers.push(timer) and self.sleeping:
                 self.sleeping = False
-                self._write_wakeup()
+                self.poller.wakeup()
 
     def cancel_timer(self, timer: Timer) -> bool:
         """Cancel ``timer``; True if it had not fired yet (from any thread)."""
@@ -342,8 +333,7 @@ class Worker:
             timeout = None if deadline is None else max(0.0, deadline - _monotonic())
             if poll and (timeout is None or timeout > runtime.poll_interval):
                 timeout = runtime.poll_interval
-            if self._selector.select(timeout):
-                self._drain_wakeup()
+            self.runq.extend(self.poller.poll(timeout))
         with self.lock:
             self.sleeping = False
         runtime.leave_idle(self)
@@ -353,24 +343,18 @@ class Worker:
         with self.lock:
             if self.sleeping:
                 self.sleeping = False
-                self._write_wakeup()
+                self.poller.wakeup()
 
     def interrupt(self) -> None:
         """Wake this worker unconditionally, e.g. because the runtime stopped."""
         with self.lock:
-            self._write_wakeup()
+            self.poller.wakeup()
 
     def has_work(self) -> bool:
         """Whether any goroutine is queued on this worker (racy snapshot)."""
         return bool(self.runq or self.newq or self.inbox)
 
-    def _write_wakeup(self) -> None:
-        """Caller holds ``lock``. A full pipe means a wake-up is pending anyway."""
-        if not self._closed:
-            with contextlib.suppress(BlockingIOError):
-                os.write(self._wake_w, b"x")
-
-    def _drain_wakeup(self) -> None:
-        with contextlib.suppress(OSError):
-            while os.read(self._wake_r, 4096):
-                pass
+    def may_wake(self) -> bool:
+        """Caller holds ``lock``: could a goroutine of this worker be woken
+        without help from outside it (queued, a timer pending, an fd waited on)?"""
+        return self.has_work() or bool(self.timers.active) or self.poller.waiting()
