@@ -20,6 +20,7 @@ from ._chan import ClosedChannelError as ClosedChannelError
 from ._chan import RecvChan as RecvChan
 from ._chan import SendChan as SendChan
 from ._chan import nilchan as nilchan
+from ._coop import patch as patch
 from ._runtime import DeadlockError as DeadlockError
 from ._runtime import blocking as blocking
 from ._runtime import go as go
@@ -40,6 +41,7 @@ __all__ = [
     "errgroup",
     "go",
     "nilchan",
+    "patch",
     "run",
     "runtime",
     "select",
@@ -56,6 +58,7 @@ for _obj in (
     SendChan,
     blocking,
     go,
+    patch,
     run,
     select,
 ):
