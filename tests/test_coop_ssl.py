@@ -41,15 +41,22 @@ def listener() -> Iterator[socket.socket]:
         yield sock
 
 
-def _serve_tls(listener: socket.socket, context: ssl.SSLContext) -> None:
-    """Accept TLS connections and echo each line back, one goroutine each."""
-    tls_listener = context.wrap_socket(listener, server_side=True)
-    while True:
-        try:
-            conn, _ = tls_listener.accept()
-        except OSError:
-            return
-        go(_echo_lines, conn)
+def _serve_tls(listener: socket.socket, context: ssl.SSLContext) -> tuple[str, int]:
+    """Serve TLS on ``listener`` from a goroutine that echoes each line back,
+    one goroutine per connection; return the address to connect to."""
+    address = listener.getsockname()
+    tls_listener = context.wrap_socket(listener, server_side=True)  # detaches ``listener``
+
+    def accept_loop() -> None:
+        while True:
+            try:
+                conn, _ = tls_listener.accept()
+            except OSError:
+                return
+            go(_echo_lines, conn)
+
+    go(accept_loop)
+    return address  # type: ignore[no-any-return]
 
 
 def _echo_lines(conn: ssl.SSLSocket) -> None:
@@ -78,13 +85,11 @@ def test_tls_server_and_clients_all_goroutines_on_one_worker(
     clients = 100
 
     def main() -> list[bytes]:
-        go(_serve_tls, listener, server_context)
-        port = listener.getsockname()[1]
+        port = _serve_tls(listener, server_context)[1]
         replies: Chan[bytes] = Chan(clients)
         for i in range(clients):
             go(lambda i=i: replies.send(_talk(port, client_context, b"hello %d" % i)))
         got = sorted(recv_within(replies, 60) for _ in range(clients))
-        listener.close()
         return got
 
     assert run(main, gomaxprocs=1) == sorted(b"hello %d\n" % i for i in range(clients))
@@ -94,8 +99,7 @@ def test_wrapped_sockets_are_the_cooperative_class(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
     def main() -> bool:
-        go(_serve_tls, listener, server_context)
-        raw = socket.create_connection(listener.getsockname())
+        raw = socket.create_connection(_serve_tls(listener, server_context))
         with client_context.wrap_socket(raw, server_hostname="localhost") as conn:
             return isinstance(conn, coop_ssl.SSLSocket) and isinstance(conn, ssl.SSLSocket)
 
@@ -106,8 +110,8 @@ def test_a_tls_read_times_out(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
     def main() -> None:
-        go(_serve_tls, listener, server_context)
-        raw = socket.create_connection(listener.getsockname(), timeout=PATIENCE)
+        address = _serve_tls(listener, server_context)
+        raw = socket.create_connection(address, timeout=PATIENCE)
         with client_context.wrap_socket(raw, server_hostname="localhost") as conn:
             conn.settimeout(0.05)
             with pytest.raises(TimeoutError):
@@ -120,8 +124,8 @@ def test_a_handshake_with_an_untrusted_certificate_fails_in_the_goroutine(
     listener: socket.socket, server_context: ssl.SSLContext
 ) -> None:
     def main() -> None:
-        go(_serve_tls, listener, server_context)
-        raw = socket.create_connection(listener.getsockname(), timeout=PATIENCE)
+        address = _serve_tls(listener, server_context)
+        raw = socket.create_connection(address, timeout=PATIENCE)
         with raw, pytest.raises(ssl.SSLCertVerificationError):
             ssl.create_default_context().wrap_socket(raw, server_hostname="localhost")
 
@@ -132,9 +136,8 @@ def test_a_plain_thread_talks_tls_to_a_goroutine_server(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
     def main() -> bytes:
-        go(_serve_tls, listener, server_context)
+        port = _serve_tls(listener, server_context)[1]
         replies: Chan[bytes] = Chan(1)
-        port = listener.getsockname()[1]
         threading.Thread(
             target=lambda: replies.send(_talk(port, client_context, b"from a thread")),
             daemon=True,
