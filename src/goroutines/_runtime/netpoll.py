@@ -19,21 +19,25 @@ reason ``IO wait``. Exactly one of three things ends the wait, and records its
              called *before* the fd is closed, as Go's ``poll.FD.Close``
              evicts waiters before closing).
 
-Registrations last one wait: a fd is in the selector only while some
+Registrations last one wait: a fd is in the kernel's poller only while some
 goroutine of this worker waits on it, so a fd nobody waits on can be closed
-and its number reused without the poller noticing. The one window is a fd
-closed while a goroutine waits on it: ``evict`` marks that wait CLOSED and
-wakes the goroutine, but the selector still holds the old registration until
-the goroutine runs again; a goroutine that registers the reused number first
-finds the CLOSED wait there and registers the fd afresh.
+(even by a garbage-collected socket, which tells nobody) and its number
+reused without the poller noticing. The one window is a fd closed while a
+goroutine waits on it: ``evict`` marks that wait CLOSED and wakes the
+goroutine, but the old registration stays until the goroutine runs again; a
+goroutine that registers the reused number first finds the CLOSED wait there
+and registers the fd afresh. The price is two system calls per wait
+(register, unregister), which Go avoids by registering each fd once.
 
 Locking and ownership:
   - ``lock`` is the owning worker's lock. It guards ``_waits`` (fd -> the
     waits registered on it) and every ``FdWait.outcome``, because ``evict`` may
     run on any thread. The wake-up pipe is written under it too.
-  - The selector and ``_masks`` (fd -> events registered in the selector) are
-    touched only by the worker's thread: ``add``/``remove`` run on the waiting
-    goroutine, which is pinned to the worker; ``poll`` on the scheduler.
+  - The kernel poller (epoll on Linux, else a ``selectors`` selector) and
+    ``_masks`` (fd -> events registered in it) are touched only by the worker's
+    thread: ``add``/``remove`` run on the waiting goroutine, which is pinned
+    to the worker; ``poll`` on the scheduler. So are changes to the lists in
+    ``_waits``; other threads only read them (and set outcomes) under ``lock``.
   - A wait's goroutine is made ready exactly once: by whoever sets its
     ``outcome`` (from PENDING), under ``lock``.
 """
@@ -42,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import selectors
 import threading
 import time
@@ -54,9 +59,10 @@ if TYPE_CHECKING:
 
     from .g import G
 
-# Captured before ``goroutines.patch()`` can replace it: the poller must block
+# Captured before ``goroutines.patch()`` can replace them: the poller must block
 # its worker's thread for real.
-_Selector = selectors.DefaultSelector
+_epoll = getattr(select, "epoll", None)
+_DefaultSelector = selectors.DefaultSelector
 
 READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
@@ -80,6 +86,68 @@ class FdWait:
         self.timer: Timer | None = None
 
 
+class _Epoll:
+    """The kernel side of a poller on Linux: epoll, called directly (the
+    ``selectors`` module would add a key object and dict entries per call)."""
+
+    def __init__(self) -> None:
+        assert _epoll is not None
+        self._epoll = _epoll()
+        self._to_epoll = {
+            READ: select.EPOLLIN,
+            WRITE: select.EPOLLOUT,
+            READ | WRITE: select.EPOLLIN | select.EPOLLOUT,
+        }
+        # Hang-ups and errors wake readers and writers alike: their next call fails.
+        self._readable = select.EPOLLIN | select.EPOLLPRI | select.EPOLLHUP | select.EPOLLERR
+        self._writable = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+
+    def register(self, fd: int, events: int) -> None:
+        self._epoll.register(fd, self._to_epoll[events])
+
+    def modify(self, fd: int, events: int) -> None:
+        self._epoll.modify(fd, self._to_epoll[events])
+
+    def unregister(self, fd: int) -> None:
+        self._epoll.unregister(fd)
+
+    def poll(self, timeout: float | None) -> list[tuple[int, int]]:
+        """Ready ``(fd, READ|WRITE)`` pairs, waiting up to ``timeout`` (None: no limit)."""
+        readable, writable = self._readable, self._writable
+        return [
+            (fd, (READ if mask & readable else 0) | (WRITE if mask & writable else 0))
+            for fd, mask in self._epoll.poll(-1 if timeout is None else timeout)
+        ]
+
+    def close(self) -> None:
+        self._epoll.close()
+
+
+class _Selector:
+    """The kernel side of a poller elsewhere: the platform's ``selectors`` class."""
+
+    def __init__(self) -> None:
+        self._selector = _DefaultSelector()
+
+    def register(self, fd: int, events: int) -> None:
+        self._selector.register(fd, events)
+
+    def modify(self, fd: int, events: int) -> None:
+        self._selector.modify(fd, events)
+
+    def unregister(self, fd: int) -> None:
+        try:
+            self._selector.unregister(fd)
+        except KeyError:
+            raise ValueError(f"fd {fd} is not registered") from None
+
+    def poll(self, timeout: float | None) -> list[tuple[int, int]]:
+        return [(key.fd, mask) for key, mask in self._selector.select(timeout)]
+
+    def close(self) -> None:
+        self._selector.close()
+
+
 class Poller:
     """One worker's selector, wake-up pipe and fd waits. See the module docstring."""
 
@@ -87,12 +155,12 @@ class Poller:
         self.lock = lock
         self._waits: dict[int, list[tuple[FdWait, int]]] = {}
         self._masks: dict[int, int] = {}
-        self._selector = _Selector()
+        self._kernel: _Epoll | _Selector = _Epoll() if _epoll is not None else _Selector()
         self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._selector.register(self._wake_r, READ)
+        self._kernel.register(self._wake_r, READ)
 
     def waiting(self) -> bool:
         """Whether some goroutine waits on a fd here. Exact under ``lock``; a
@@ -105,17 +173,20 @@ class Poller:
         """Register ``wait`` on each of its fds. Raises ``OSError`` or
         ``ValueError`` (having registered nothing) for a fd that cannot be
         polled, e.g. a closed one or a regular file."""
-        stale: set[int] = set()
+        stale: list[int] = []
         with self.lock:
             for fd, events in wait.fds:
-                entries = self._waits.setdefault(fd, [])
+                entries = self._waits.get(fd)
+                if entries is None:
+                    self._waits[fd] = [(wait, events)]
+                    continue
                 if any(other.outcome == CLOSED for other, _ in entries):
                     entries[:] = [e for e in entries if e[0].outcome != CLOSED]
-                    stale.add(fd)
+                    stale.append(fd)
                 entries.append((wait, events))
         try:
             for fd, _ in wait.fds:
-                self._update_selector(fd, fresh=fd in stale)
+                self._sync(fd, stale=fd in stale)
         except BaseException:
             self.remove(wait)
             raise
@@ -127,37 +198,42 @@ class Poller:
                 entries = self._waits.get(fd)
                 if entries is None:
                     continue
-                entries[:] = [e for e in entries if e[0] is not wait]
-                if not entries:
+                if len(entries) > 1:
+                    entries[:] = [e for e in entries if e[0] is not wait]
+                elif entries[0][0] is wait:
                     del self._waits[fd]
         for fd, _ in wait.fds:
-            with contextlib.suppress(OSError, ValueError):
-                self._update_selector(fd, fresh=False)
+            try:  # noqa: SIM105 (a hot path: contextlib.suppress costs more)
+                self._sync(fd, stale=False)
+            except (OSError, ValueError):
+                pass  # it was closed meanwhile: the kernel dropped it
 
-    def _update_selector(self, fd: int, *, fresh: bool) -> None:
-        """Make the selector's registration of ``fd`` match ``_waits``."""
-        with self.lock:
-            wanted = 0
-            for _, events in self._waits.get(fd, ()):
-                wanted |= events
+    def _sync(self, fd: int, *, stale: bool) -> None:
+        """Make the kernel's registration of ``fd`` match ``_waits`` (which
+        only this thread changes, so it is read here without ``lock``)."""
+        wanted = 0
+        for _, events in self._waits.get(fd, ()):
+            wanted |= events
         registered = self._masks.get(fd, 0)
-        if registered and (fresh or not wanted):
+        if registered and (stale or not wanted):
             del self._masks[fd]
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(fd)
             registered = 0
+            try:  # noqa: SIM105 (a hot path)
+                self._kernel.unregister(fd)
+            except (OSError, ValueError):
+                pass  # closed (and maybe reused) meanwhile: the kernel dropped it
         if not wanted or wanted == registered:
             return
         try:
             if registered:
-                self._selector.modify(fd, wanted)
+                self._kernel.modify(fd, wanted)
             else:
-                self._selector.register(fd, wanted)
+                self._kernel.register(fd, wanted)
         except BaseException:
-            # The selector dropped the fd, or never took it (e.g. it was closed).
+            # The kernel dropped the fd, or never took it (e.g. it was closed).
             self._masks.pop(fd, None)
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(fd)
+            with contextlib.suppress(OSError, ValueError):
+                self._kernel.unregister(fd)
             raise
         self._masks[fd] = wanted
 
@@ -166,14 +242,14 @@ class Poller:
     def poll(self, timeout: float | None) -> list[G]:
         """Wait up to ``timeout`` (None: until woken) for ready fds or a
         wake-up; return the goroutines whose waits became READY."""
-        ready = self._selector.select(timeout)
+        ready = self._kernel.poll(timeout)
         woken: list[G] = []
         with self.lock:
-            for key, mask in ready:
-                if key.fd == self._wake_r:
+            for fd, mask in ready:
+                if fd == self._wake_r:
                     self._drain_wakeup()
                     continue
-                for wait, events in self._waits.get(key.fd, ()):
+                for wait, events in self._waits.get(fd, ()):
                     if events & mask and wait.outcome == PENDING:
                         wait.outcome = READY
                         woken.append(wait.g)
@@ -218,7 +294,7 @@ class Poller:
         process may already have reused."""
         with self.lock:
             self._closed = True
-            self._selector.close()
+            self._kernel.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
 
