@@ -105,6 +105,57 @@ def test_script_top_level_is_the_main_goroutine(tmp_path: Path) -> None:
     assert block.splitlines()[1:] == ["__main__.<module>(...)", f"\t{script}:11"]
 
 
+def test_a_script_that_calls_run_itself_works_unchanged(tmp_path: Path) -> None:
+    """Most scripts end in goroutines.run(main): under the CLI that call runs
+    main in the main goroutine already running (no nested-run error), and
+    returns its result; its gomaxprocs applies."""
+    script = write(
+        tmp_path / "prog.py",
+        """\
+        import goroutines
+        from goroutines import Chan, go, runtime
+
+
+        def main(n):
+            results = Chan()
+            go(lambda: results.send(n * 2))
+            return results.recv(), runtime.gomaxprocs()
+
+
+        print(goroutines.run(main, 21, gomaxprocs=2))
+        print(runtime.num_goroutine())
+        """,
+    )
+    proc = goroutines_cmd("run", "--gomaxprocs", "1", script)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "(42, 2)\n1\n", "")
+
+
+def test_run_from_any_goroutine_but_the_top_level_is_still_a_nested_run(tmp_path: Path) -> None:
+    script = write(
+        tmp_path / "prog.py",
+        """\
+        import goroutines
+        from goroutines import Chan, go
+
+        errors = Chan(1)
+
+
+        def nested():
+            try:
+                goroutines.run(print, "never")
+            except RuntimeError as exc:
+                errors.send(str(exc))
+
+
+        go(nested)
+        print(errors.recv())
+        """,
+    )
+    proc = goroutines_cmd("run", script)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "goroutines.run: a run is already active in this process\n"
+
+
 def test_patch_is_applied_before_the_script_runs(tmp_path: Path) -> None:
     # time.sleep parks only its goroutine: the one worker goes on running main.
     script = write(

@@ -7,7 +7,10 @@ top level is the main goroutine of a ``goroutines.run``, with
 
 Design:
 
-- **The program's top level is goroutine 1.** We compile the script and
+- **The program's top level is goroutine 1** (``run_program``, which is
+  ``goroutines.run`` except that a ``goroutines.run(main)`` called by the
+  program's top level, as most scripts end, runs ``main`` right there in
+  goroutine 1 instead of failing as a nested run). We compile the script and
   ``exec`` it in a fresh ``__main__`` module from inside ``run``'s main
   function, with the module attributes ``python SCRIPT`` gives
   (``__name__ == "__main__"``, an absolute ``__file__``, ``__loader__``,
@@ -63,6 +66,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import goroutines
+from goroutines._runtime import run_program
 
 __all__ = ["main"]
 
@@ -255,7 +259,7 @@ def _run_program(options: argparse.Namespace, program: list[str]) -> int:
     goroutines.patch()
     try:
         with _program_sys(argv, first_on_path):
-            goroutines.run(
+            run_program(
                 _main_goroutine(load),
                 gomaxprocs=options.gomaxprocs,
                 race=options.race,

@@ -37,6 +37,7 @@ from .sched import (
     get_procs,
     go,
     run,
+    run_program,
     set_procs,
 )
 from .threads import ThreadParker, register_thread, thread_parker, tls
@@ -63,6 +64,7 @@ __all__ = [
     "in_goroutine",
     "register_thread",
     "run",
+    "run_program",
     "running_goroutine",
     "set_procs",
     "start_timer",

@@ -8,7 +8,8 @@ For each goroutine::
     created by __main__.main in goroutine 1
     \t/path/to/prog.py:30
 
-Frames are listed outermost first, innermost call last, as Go lists them.
+Frames are listed outermost first, innermost call last, as a Python traceback
+reads (API.md fixes this order; Go prints the innermost frame first).
 Frames of this package are left out: a reader wants to see the line of *their*
 code that blocked (``ch.recv()``), not the runtime's switch into the scheduler.
 

@@ -88,6 +88,7 @@ class Runtime:
         self.poll_interval = _POLL_INTERVAL
         self._deadlock_since: float | None = None
         self.blocking_calls = 0  # goroutines.blocking calls in flight
+        self.hosts_program = False  # made by ``goroutines run`` (see ``run_program``)
         self._next_id = 1
         self._next_index = 0
         self._threads: list[threading.Thread] = []
@@ -407,7 +408,30 @@ def run(
     here with a note naming the goroutine. When every goroutine is blocked
     and nothing can wake one, raises ``DeadlockError`` with a goroutine dump.
     """
-    global _active
+    nprocs = _check_run(main, gomaxprocs, race, trace)
+    worker = getattr(tls, "worker", None)
+    if worker is not None and worker.runtime.hosts_program:
+        runtime = worker.runtime
+        if worker.current is runtime.main:
+            # A program run by ``goroutines run`` calls run(main) from its top
+            # level, which is already the main goroutine: main runs right there.
+            if gomaxprocs is not None:
+                runtime.set_procs(nprocs)
+            return main(*args, **kwargs)
+    return _start(main, args, kwargs, nprocs, hosts_program=False)
+
+
+def run_program(
+    main: Callable[[], R], *, gomaxprocs: int | None, race: bool, trace: str | None
+) -> R:
+    """``run(main)`` for ``goroutines run``: ``main`` runs a program's top level,
+    and a ``run(f)`` that the top level calls runs ``f`` in place."""
+    nprocs = _check_run(main, gomaxprocs, race, trace)
+    return _start(main, (), {}, nprocs, hosts_program=True)
+
+
+def _check_run(main: Any, gomaxprocs: Any, race: bool, trace: str | None) -> int:
+    """Check ``run``'s arguments; return the number of processors to use."""
     if not callable(main):
         raise TypeError(f"run: main must be callable, not {type(main).__name__}")
     nprocs = _check_procs(gomaxprocs) if gomaxprocs is not None else get_procs()
@@ -415,10 +439,18 @@ def run(
         raise NotImplementedError("run(race=True): the race detector is not available yet")
     if trace is not None:
         raise NotImplementedError("run(trace=...): execution tracing is not available yet")
+    return nprocs
+
+
+def _start(
+    main: Callable[..., R], args: Any, kwargs: Any, nprocs: int, *, hosts_program: bool
+) -> R:
+    global _active
     with _state_lock:
         if _active is not None or getattr(tls, "worker", None) is not None:
             raise RuntimeError("goroutines.run: a run is already active in this process")
         runtime = Runtime(nprocs, background=False)
+        runtime.hosts_program = hosts_program
         _active = runtime
     try:
         return _run(runtime, main, args, kwargs)
