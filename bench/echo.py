@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -41,6 +42,11 @@ ANCHORS = ("threads", "asyncio")
 START_TIMEOUT = 30.0
 #: Seconds the client may run past its own phases' timeouts before it is killed.
 CLIENT_SLACK = 30.0
+#: CPU time per second of the window, beyond the server's and the client's, above which a run
+#: counts as disturbed by other programs (a quiet machine shows a few percent).
+DISTURBED = 0.25
+#: The idle share of the machine's CPU time that ``--wait-idle`` waits for.
+IDLE_ENOUGH = 0.9
 
 
 class RunFailed(Exception):
@@ -107,6 +113,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"before each run, wait up to SECONDS for a second of >= {IDLE_ENOUGH:.0%} idle CPU"
+        " (for a machine that others share; default 0: do not wait)",
+    )
+    parser.add_argument(
         "--client-loop",
         choices=("uvloop", "asyncio"),
         default="uvloop",
@@ -149,6 +163,9 @@ def describe_setup(args: argparse.Namespace, fd_limit: int) -> str:
     somaxconn = _read_int("/proc/sys/net/core/somaxconn")
     if somaxconn is not None and somaxconn < args.backlog:
         lines.append(f"note: net.core.somaxconn is {somaxconn}: listen backlogs are capped to it")
+    load = os.getloadavg()[0]
+    if load >= 0.5:
+        lines.append(f"note: load average {load:.2f} at the start: other programs are running")
     if fd_limit < args.clients + 64:
         lines.append(f"note: the open-file limit is {fd_limit}, too low for the connections")
     return "\n".join(lines)
@@ -191,6 +208,8 @@ def run_repetitions(cells: Sequence[Cell], args: argparse.Namespace) -> None:
         for cell in [*cells[shift:], *cells[:shift]]:
             if cell.unavailable or cell.error:
                 continue
+            if args.wait_idle:
+                wait_idle(args.wait_idle)
             try:
                 outcome = run_once(cell.impl, args)
             except RunUnavailable as exc:
@@ -201,16 +220,46 @@ def run_repetitions(cells: Sequence[Cell], args: argparse.Namespace) -> None:
                 cell.error = str(exc)
                 print(f"{cell.impl} failed: {exc}", file=sys.stderr, flush=True)
                 continue
+            if None not in (outcome["machine_cpu"], outcome["server_cpu"]):
+                outcome["rest_cpu"] = (
+                    outcome["machine_cpu"] - outcome["server_cpu"] - outcome["client_cpu"]
+                )
             cell.runs.append(outcome)
             if outcome.get("server_stderr"):
                 cell.stderr = outcome["server_stderr"]
             progress.append(
                 f"{cell.impl} {outcome['rps']:,.0f}/s p99 {outcome['p99_ms']:.1f} ms"
                 f" (cpu server {_percent(outcome['server_cpu'])},"
-                f" client {_percent(outcome['client_cpu'])})"
+                f" client {_percent(outcome['client_cpu'])},"
+                f" rest {_percent(outcome.get('rest_cpu'))})"
             )
         head = f"run {repetition + 1}/{args.repeat}: "
         print(head + "; ".join(progress), file=sys.stderr, flush=True)
+
+
+def wait_idle(limit: float) -> None:
+    """Waits, up to ``limit`` seconds, for a second in which the machine is mostly idle."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = _cpu_ticks()
+        time.sleep(1.0)
+        after = _cpu_ticks()
+        if before is None or after is None:
+            return
+        total = sum(after) - sum(before)
+        idle = (after[3] + after[4]) - (before[3] + before[4])
+        if total > 0 and idle / total >= IDLE_ENOUGH:
+            return
+    print(f"the machine was busy for {limit:g} s: running anyway", file=sys.stderr, flush=True)
+
+
+def _cpu_ticks() -> list[int] | None:
+    """The first line of ``/proc/stat``: clock ticks per state, over all the cores."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            return [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
 
 
 def run_once(impl: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -310,18 +359,22 @@ HEADERS = (
     "p50 ms",
     "p99 ms",
     "spread",
+    "per connection",
     "server CPU",
     "client CPU",
+    "rest CPU",
     "note",
 )
 _LEFT_ALIGNED = {"server", "note"}
-LEGEND = (
-    "Medians of the runs of each server. requests/s: echoes completed per second over the"
-    " measured window\n(higher is better); vs threads, vs asyncio: requests/s over that"
-    " server's median requests/s. p50, p99:\nlatency of one request, send to last byte back."
-    " spread: (max - min) / 2 of requests/s as a share of\nthe median. server CPU, client CPU:"
-    " CPU time (user + system) per second of the window; 100% is one core."
-)
+LEGEND = """\
+Medians of the runs of each server. requests/s: echoes completed per second in the measured
+window (higher is better). vs threads, vs asyncio: requests/s over that server's. p50, p99:
+latency of one request, send to last byte back. spread: (max - min) / 2 of requests/s, as a
+share of the median. per connection: requests completed in the window by the least served
+connection / the median one / the most served one. server CPU, client CPU: CPU time (user +
+system) per second of the window, 100% being one core; rest CPU: the machine's busy time
+(/proc/stat) less theirs: interrupts, and any other program running (a run counts as disturbed
+above 25%: its figures are not the servers' alone)."""
 
 
 def table_rows(cells: Sequence[Cell]) -> list[tuple[str, ...]]:
@@ -332,8 +385,11 @@ def table_rows(cells: Sequence[Cell]) -> list[tuple[str, ...]]:
 def _row(cell: Cell, anchors: dict[str, float | None]) -> tuple[str, ...]:
     rps = cell.median("rps")
     if rps is None:
-        note = f"n/a: {cell.unavailable}" if cell.unavailable else f"error: {cell.error}"
-        return (cell.impl, "n/a", "", "", "", "", "", "", "", note)
+        if cell.unavailable:
+            note = f"n/a: {cell.unavailable}"
+        else:
+            note = f"error: {cell.error}" if cell.error else "not run (interrupted)"
+        return (cell.impl, "n/a", "", "", "", "", "", "", "", "", "", note)
     ratios = []
     for name in ANCHORS:
         anchor = anchors.get(name)
@@ -345,9 +401,12 @@ def _row(cell: Cell, anchors: dict[str, float | None]) -> tuple[str, ...]:
         notes.append("gauge: a Protocol, no streams")
     if cell.error:
         notes.append(f"error in a later run: {cell.error}")
+    disturbed = sum(run.get("rest_cpu", 0) > DISTURBED for run in cell.runs)
+    if disturbed:
+        notes.append(f"{disturbed} of {len(cell.runs)} runs disturbed (rest CPU > {DISTURBED:.0%})")
     idle = max(run["idle_connections"] for run in cell.runs)
     if idle:
-        notes.append(f"up to {idle} connections had no echo in a window")
+        notes.append(f"connections with no echo in a window: up to {idle}")
     if cell.stderr:
         notes.append(f"server stderr: {cell.stderr}")
     if len(cell.runs) == 1:
@@ -359,8 +418,12 @@ def _row(cell: Cell, anchors: dict[str, float | None]) -> tuple[str, ...]:
         _number(cell.median("p50_ms")),
         _number(cell.median("p99_ms")),
         f"±{spread:.0%}",
+        "/".join(
+            f"{cell.median(f'per_connection_{key}') or 0:,.0f}" for key in ("min", "median", "max")
+        ),
         _percent(cell.median("server_cpu")),
         _percent(cell.median("client_cpu")),
+        _percent(cell.median("rest_cpu")),
         "; ".join(notes),
     )
 

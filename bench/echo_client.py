@@ -24,6 +24,7 @@ import asyncio
 import json
 import math
 import os
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -50,16 +51,18 @@ class Load:
         self.size = size
         self.sending = False  # connections send their next request only while this is set
         self.recording = False  # latencies are kept only while this is set
+        self.closing = False  # set once the client closes its connections itself
         self.latencies: list[float] = []
         self.failure: str | None = None
         self.first_echoes = 0  # connections that have had at least one echo
-        self.all_echoed = asyncio.Event()
+        self.all_echoed = asyncio.Event()  # also set on a failure, to end the wait for it
         self.connections: list[EchoConnection] = []
 
     def fail(self, reason: str) -> None:
         if self.failure is None:
             self.failure = reason
         self.sending = False
+        self.all_echoed.set()
 
 
 class EchoConnection(asyncio.Protocol):
@@ -85,6 +88,9 @@ class EchoConnection(asyncio.Protocol):
 
     def send(self, now: float) -> None:
         assert self.transport is not None
+        if self.transport.is_closing():
+            self.load.fail(f"connection {self.index}: closed by the server before a request")
+            return
         self.sent_at = now
         self.transport.write(self.messages[self.turn])
 
@@ -115,12 +121,12 @@ class EchoConnection(asyncio.Protocol):
             self.transport.write(self.messages[self.turn])  # type: ignore[union-attr]
 
     def eof_received(self) -> bool:
-        if self.load.sending:
+        if not self.load.closing:
             self.load.fail(f"connection {self.index}: the server closed it")
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.load.sending:
+        if not self.load.closing:
             self.load.fail(f"connection {self.index} lost: {exc or 'closed by the server'}")
 
 
@@ -158,6 +164,7 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
             f"could not open {args.clients} connections in {CONNECT_PHASE_TIMEOUT:g} s"
         ) from None
     connect_seconds = time.perf_counter() - started
+    _check(load)
 
     # Start every loop, and wait until every connection has been answered once.
     load.sending = True
@@ -179,6 +186,7 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
     _check(load)
     before = [connection.completed for connection in load.connections]
     server_cpu = ServerCpu(args.server_pid)
+    machine_cpu = MachineCpu()
     cpu_started = time.process_time()
     load.recording = True
     window_started = time.perf_counter()
@@ -187,10 +195,12 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
     window = time.perf_counter() - window_started
     client_cpu = (time.process_time() - cpu_started) / window
     server_share = server_cpu.share(window)
+    machine_busy, machine_softirq = machine_cpu.shares(window)
     load.sending = False
     _check(load)
-    idle = sum(c.completed == b for c, b in zip(load.connections, before, strict=True))
+    per_connection = sorted(c.completed - b for c, b in zip(load.connections, before, strict=True))
 
+    load.closing = True
     for connection in load.connections:
         assert connection.transport is not None
         connection.transport.close()
@@ -207,12 +217,18 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
         "p90_ms": _percentile(latencies, 90) * 1e3,
         "p99_ms": _percentile(latencies, 99) * 1e3,
         "max_ms": latencies[-1] * 1e3,
-        "idle_connections": idle,
+        # Requests each connection completed in the window: how evenly the server shared out.
+        "idle_connections": sum(count == 0 for count in per_connection),
+        "per_connection_min": per_connection[0],
+        "per_connection_median": statistics.median(per_connection),
+        "per_connection_max": per_connection[-1],
         "connect_seconds": connect_seconds,
         "connect_retries": retries,
         "first_echo_seconds": first_echo_seconds,
         "client_cpu": client_cpu,
         "server_cpu": server_share,
+        "machine_cpu": machine_busy,
+        "machine_softirq": machine_softirq,
     }
 
 
@@ -252,6 +268,35 @@ class ServerCpu:
         if self.start is None or end is None:
             return None
         return (end - self.start) / window
+
+
+class MachineCpu:
+    """CPU time of the whole machine (every core, every process, the kernel), from
+    ``/proc/stat``: what the two processes' own figures leave out (interrupts, other work)."""
+
+    def __init__(self) -> None:
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.start = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        """(busy, softirq) clock ticks since boot, summed over the cores."""
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(value) for value in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        # user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait
+        idle = fields[3] + fields[4]
+        return sum(fields[:8]) - idle, fields[6]
+
+    def shares(self, window: float) -> tuple[float | None, float | None]:
+        """Busy and softirq CPU seconds since this object was made, per second of ``window``."""
+        end = self._read()
+        if self.start is None or end is None:
+            return None, None
+        busy, softirq = (e - s for e, s in zip(end, self.start, strict=True))
+        return busy / self.ticks / window, softirq / self.ticks / window
 
 
 def new_loop_factory(name: str) -> tuple[str, Any]:
