@@ -67,9 +67,20 @@ class Cell:
     error: str | None = None
     stderr: str | None = None  # the last line a server wrote to stderr in a run that passed
 
+    @property
+    def counted(self) -> list[dict[str, Any]]:
+        """The runs the table's medians are of: the undisturbed ones, or all if none is."""
+        return [run for run in self.runs if not _disturbed(run)] or self.runs
+
     def median(self, key: str) -> float | None:
-        values = [run[key] for run in self.runs if run.get(key) is not None]
+        values = [run[key] for run in self.counted if run.get(key) is not None]
         return statistics.median(values) if values else None
+
+
+def _disturbed(run: dict[str, Any]) -> bool:
+    """Whether other programs took enough CPU during the run to move its figures."""
+    rest = run.get("rest_cpu")
+    return rest is not None and rest > DISTURBED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -366,15 +377,15 @@ HEADERS = (
     "note",
 )
 _LEFT_ALIGNED = {"server", "note"}
-LEGEND = """\
-Medians of the runs of each server. requests/s: echoes completed per second in the measured
-window (higher is better). vs threads, vs asyncio: requests/s over that server's. p50, p99:
-latency of one request, send to last byte back. spread: (max - min) / 2 of requests/s, as a
-share of the median. per connection: requests completed in the window by the least served
-connection / the median one / the most served one. server CPU, client CPU: CPU time (user +
-system) per second of the window, 100% being one core; rest CPU: the machine's busy time
-(/proc/stat) less theirs: interrupts, and any other program running (a run counts as disturbed
-above 25%: its figures are not the servers' alone)."""
+LEGEND = f"""\
+Medians of each server's undisturbed runs (of all its runs if none is). requests/s: echoes
+completed per second in the measured window (higher is better). vs threads, vs asyncio:
+requests/s over that server's. p50, p99: latency of one request, send to last byte back.
+spread: (max - min) / 2 of requests/s, as a share of the median. per connection: requests
+completed in the window by the least served connection / the median one / the most served one.
+server CPU, client CPU: CPU time (user + system) per second of the window, 100% being one core.
+rest CPU: the machine's busy time (/proc/stat) less theirs, i.e. interrupts and any other
+program; a run is disturbed when it is above {DISTURBED:.0%}: its figures are not the servers'."""
 
 
 def table_rows(cells: Sequence[Cell]) -> list[tuple[str, ...]]:
@@ -394,22 +405,26 @@ def _row(cell: Cell, anchors: dict[str, float | None]) -> tuple[str, ...]:
     for name in ANCHORS:
         anchor = anchors.get(name)
         ratios.append(f"{rps / anchor:.2f}x" if anchor else "")
-    values = [run["rps"] for run in cell.runs]
+    values = [run["rps"] for run in cell.counted]
     spread = (max(values) - min(values)) / 2 / rps
     notes = []
     if cell.impl == "uvloop_protocol":
         notes.append("gauge: a Protocol, no streams")
     if cell.error:
         notes.append(f"error in a later run: {cell.error}")
-    disturbed = sum(run.get("rest_cpu", 0) > DISTURBED for run in cell.runs)
-    if disturbed:
-        notes.append(f"{disturbed} of {len(cell.runs)} runs disturbed (rest CPU > {DISTURBED:.0%})")
-    idle = max(run["idle_connections"] for run in cell.runs)
+    disturbed = sum(map(_disturbed, cell.runs))
+    if disturbed == len(cell.runs):
+        notes.append(f"every run disturbed (rest CPU > {DISTURBED:.0%})")
+    elif disturbed:
+        notes.append(
+            f"{disturbed} of {len(cell.runs)} runs disturbed (rest CPU > {DISTURBED:.0%}): left out"
+        )
+    idle = max(run["idle_connections"] for run in cell.counted)
     if idle:
         notes.append(f"connections with no echo in a window: up to {idle}")
     if cell.stderr:
         notes.append(f"server stderr: {cell.stderr}")
-    if len(cell.runs) == 1:
+    if len(cell.counted) == 1:
         notes.append("1 run")
     return (
         cell.impl,

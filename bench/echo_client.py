@@ -78,7 +78,7 @@ class EchoConnection(asyncio.Protocol):
             (stamp + bytes([65 + turn]) * load.size)[: load.size] for turn in (0, 1)
         )
         self.turn = 0
-        self.partial = b""
+        self.partial = bytearray()
         self.sent_at = 0.0
         self.completed = 0
         self.transport: asyncio.Transport | None = None
@@ -96,12 +96,12 @@ class EchoConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         load = self.load
-        if self.partial:
-            data = self.partial + data
-        if len(data) < load.size:
-            self.partial = data
-            return
-        self.partial = b""
+        if self.partial or len(data) < load.size:  # a request in pieces (large --size)
+            self.partial += data
+            if len(self.partial) < load.size:
+                return
+            data = bytes(self.partial)
+            self.partial.clear()
         now = time.perf_counter()
         if data != self.messages[self.turn]:
             load.fail(
