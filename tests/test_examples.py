@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -563,23 +562,14 @@ def test_example_output(script: str) -> None:
         cwd=EXAMPLES.parent,
     )
     report = f"--- stdout of {script}:\n{proc.stdout}--- stderr:\n{proc.stderr}"
-    crashed = proc.returncode == -signal.SIGSEGV
-    if not crashed:
-        assert proc.returncode == 0, report
-        assert proc.stderr == "", report
+    assert proc.returncode == 0, report
+    assert proc.stderr == "", report
     lines = proc.stdout.splitlines()
     for check in checks:
         try:
             check(lines)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{report}") from None
-    if crashed:
-        # A known library bug, not the example's: run() returns without joining
-        # its extra worker threads (daemon threads), and one that is still
-        # killing its spare greenlets when the interpreter finalizes can crash
-        # the process at exit. Seen with GOMAXPROCS > 1 on a loaded machine,
-        # mostly after many goroutines (seeds/many_goroutines.py).
-        pytest.xfail("segfault at interpreter exit after complete, correct output")
 
 
 @pytest.mark.timeout(60)

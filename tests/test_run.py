@@ -9,10 +9,11 @@ import threading
 import time
 
 import pytest
-from conftest import recv_within
+from conftest import PATIENCE, recv_within
 
 import goroutines.time as gtime
 from goroutines import Chan, DeadlockError, go, nilchan, run, runtime, select
+from goroutines.sync import WaitGroup
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -570,3 +571,70 @@ def test_goroutines_run_concurrently_with_main() -> None:
         return value
 
     assert run(main) == 1000
+
+
+def _worker_threads() -> int:
+    return sum(t.name.startswith("goroutines-worker") for t in threading.enumerate())
+
+
+def test_run_returns_after_its_worker_threads_ended() -> None:
+    """Worker threads are daemons: one still freeing greenlets while the
+    interpreter shuts down would crash it, so run waits for them."""
+    before = _worker_threads()
+
+    def main() -> None:
+        group = WaitGroup()
+        for _ in range(10_000):
+            group.go(lambda: None)
+        group.wait()
+
+    run(main, gomaxprocs=3)
+    assert _worker_threads() == before
+
+
+def test_run_does_not_wait_long_for_a_worker_stuck_in_a_goroutine() -> None:
+    release = threading.Event()
+    caller = threading.get_ident()
+
+    def main() -> None:
+        landed: Chan[bool] = Chan()
+
+        def stuck() -> None:
+            if threading.get_ident() == caller:  # on main's worker: let main go on
+                landed.send(False)
+                return
+            landed.send(True)
+            release.wait(PATIENCE)  # blocks its worker's thread, never parks
+
+        for _ in range(100):
+            for _ in range(8):
+                go(stuck)
+            busy_until = time.monotonic() + 0.005
+            while time.monotonic() < busy_until:  # hold this worker: the other steals
+                pass
+            if any([landed.recv() for _ in range(8)]):
+                return
+        raise AssertionError("no goroutine ever ran on the second worker")
+
+    start = time.monotonic()
+    try:
+        run(main, gomaxprocs=2)
+        elapsed = time.monotonic() - start
+    finally:
+        release.set()
+    assert elapsed < PATIENCE / 2
+
+
+def test_signals_wake_the_main_threads_worker_during_a_run() -> None:
+    """A signal must interrupt the worker's wait in its poller even if it lands
+    just before the wait starts: run installs a wake-up fd, and restores the
+    previous one when it returns."""
+
+    def main() -> int:
+        fd = signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(fd)
+        return fd
+
+    assert signal.set_wakeup_fd(-1) == -1
+    assert run(main) >= 0
+    assert signal.set_wakeup_fd(-1) == -1

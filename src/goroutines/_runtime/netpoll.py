@@ -283,6 +283,11 @@ class Poller:
             with contextlib.suppress(BlockingIOError):
                 os.write(self._wake_w, b"x")
 
+    def wakeup_fd(self) -> int:
+        """The write end of the wake-up pipe, for ``signal.set_wakeup_fd``
+        (a signal writes a byte there, which wakes ``poll``)."""
+        return self._wake_w
+
     def _drain_wakeup(self) -> None:
         with contextlib.suppress(OSError):
             while os.read(self._wake_r, 4096):

@@ -31,8 +31,10 @@ after releasing the latter.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -59,6 +61,11 @@ _ID_BATCH = 16
 _POLL_INTERVAL = 0.05
 # How long a deadlock must last before it is reported (see _deadlock_confirmed).
 _DEADLOCK_GRACE = 0.05
+# How long ``run`` waits, when it ends, for its worker threads to finish. They
+# are daemon threads, and one still freeing its spare greenlets while the
+# interpreter shuts down would crash it; a worker stuck in a goroutine that
+# never blocks is not waited for longer than this.
+_JOIN_TIMEOUT = 1.0
 
 
 # What ``Runtime._liveness`` finds when every worker of a run is idle.
@@ -114,6 +121,14 @@ class Runtime:
         )
         self._threads.append(thread)
         thread.start()
+
+    def join_worker_threads(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds in all for the worker threads to end
+        (after ``done`` is set). A worker still running a goroutine that never
+        blocks is left behind, as Go leaves it at exit."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _worker_main(self, worker: Worker) -> None:
         try:
@@ -468,17 +483,35 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     for _ in range(runtime.nprocs - 1):
         runtime.start_worker_thread()
     try:
-        first.run_loop()
+        with _signals_wake(first):
+            first.run_loop()
     finally:
         first.close()
         with runtime.lock:
             runtime.done = True
             for worker in runtime.workers:
                 worker.interrupt()
+        runtime.join_worker_threads(_JOIN_TIMEOUT)
         _abandon(runtime)
     if runtime.error is not None:
         raise runtime.error
     return runtime.result  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def _signals_wake(worker: Worker) -> Iterator[None]:
+    """On the main thread, make a signal wake ``worker``'s poller, as asyncio
+    does: Python runs a signal's handler (KeyboardInterrupt for Ctrl-C) only
+    between bytecodes, so a signal that lands just before the worker blocks in
+    its poller would otherwise wait until the poller returns by itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.set_wakeup_fd(worker.poller.wakeup_fd(), warn_on_full_buffer=False)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
 
 
 # Goroutines left alive by runs that returned: kept, never run again (Go's exit
