@@ -284,8 +284,10 @@ def test_uncaught_exception_prints_the_traceback_and_exits_1(
     )
     proc = goroutines_cmd("run", script, entry=entry)
     assert (proc.returncode, proc.stdout) == (1, "before\n")
-    # As Python prints it, from the script's top level on, notes included.
-    assert proc.stderr == (
+    # As Python prints it, from the script's top level on, notes included
+    # (3.13 adds lines of carets under some calls: not ours to check).
+    printed = "".join(line for line in proc.stderr.splitlines(True) if line.strip(" ~^\n"))
+    assert printed == (
         "Traceback (most recent call last):\n"
         f'  File "{script}", line 6, in <module>\n'
         "    fail()\n"
