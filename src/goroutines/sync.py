@@ -386,7 +386,7 @@ class RWMutex(_LockerContext):
         self._writer = True
         return (self._writers.popleft(),)
 
-    def rlocker(self) -> Locker:
+    def rlocker(self) -> _RLocker:
         """A ``Locker`` (also a context manager) whose ``lock``/``unlock`` are
         this RWMutex's ``rlock``/``runlock``."""
         return _RLocker(self)
