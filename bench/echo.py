@@ -1,7 +1,7 @@
 """Echo-server benchmark: the same TCP echo server on goroutines, asyncio, uvloop, gevent, threads.
 
     python bench/echo.py [--clients N] [--duration S] [--repeat N] [--impl NAME,...]
-                         [--quick] [--markdown]
+                         [--quick] [--markdown] [--wait-idle S]
 
 Every run starts one server in a process of its own (``echo_servers.py IMPL``, listening on
 127.0.0.1, port 0) and points one load generator at it, in another process (``echo_client.py``,
