@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from echo_client import CONNECT_PHASE_TIMEOUT, FIRST_ECHO_TIMEOUT
 from echo_servers import BACKLOG, DEFAULT_SERVERS, SERVERS, raise_fd_limit
+from harness import name_list, render_table
 
 BENCH_DIR = Path(__file__).resolve().parent
 #: The servers whose request rates every other one is divided by, in the table.
@@ -93,7 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: the table shows what ran so far", file=sys.stderr)
     print()
-    print(render_table(table_rows(cells), markdown=args.markdown))
+    print(
+        render_table(
+            table_rows(cells), markdown=args.markdown, headers=HEADERS, right_aligned=_RIGHT_ALIGNED
+        )
+    )
     print()
     print(LEGEND)
     return 0
@@ -113,7 +118,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--impl",
         "--only",
-        type=_names(tuple(SERVERS)),
+        type=name_list(tuple(SERVERS)),
         default=list(DEFAULT_SERVERS),
         help="servers to run, comma-separated, from: "
         + ",".join(SERVERS)
@@ -128,7 +133,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help=f"before each run, wait up to SECONDS for a second of >= {IDLE_ENOUGH:.0%} idle CPU"
+        help=f"before each run, wait up to SECONDS for a second of >= {IDLE_ENOUGH:.0%}% idle CPU"
         " (for a machine that others share; default 0: do not wait)",
     )
     parser.add_argument(
@@ -147,18 +152,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.repeat < 1 or args.clients < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--repeat and --clients must be at least 1, --duration above 0")
     return args
-
-
-def _names(known: Sequence[str]) -> Callable[[str], list[str]]:
-    """An argparse type: a comma-separated list of names from ``known``, in ``known``'s order."""
-
-    def parse(text: str) -> list[str]:
-        names = {name.strip() for name in text.split(",") if name.strip()}
-        if unknown := names - set(known):
-            raise argparse.ArgumentTypeError(f"unknown: {', '.join(sorted(unknown))}")
-        return [name for name in known if name in names]
-
-    return parse
 
 
 def describe_setup(args: argparse.Namespace, fd_limit: int) -> str:
@@ -376,7 +369,7 @@ HEADERS = (
     "rest CPU",
     "note",
 )
-_LEFT_ALIGNED = {"server", "note"}
+_RIGHT_ALIGNED = set(HEADERS) - {"server", "note"}
 LEGEND = f"""\
 Medians of each server's undisturbed runs (of all its runs if none is). requests/s: echoes
 completed per second in the measured window (higher is better). vs threads, vs asyncio:
@@ -456,24 +449,6 @@ def _number(value: float | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "?" if value is None else f"{value:.0%}"
-
-
-def render_table(rows: Sequence[Sequence[str]], *, markdown: bool) -> str:
-    if markdown:
-        align = ["---" if header in _LEFT_ALIGNED else "---:" for header in HEADERS]
-        lines = [HEADERS, align, *rows]
-        return "\n".join("| " + " | ".join(line) + " |" for line in lines)
-    widths = [max(len(row[i]) for row in (HEADERS, *rows)) for i in range(len(HEADERS))]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (
-            cell.ljust(width) if header in _LEFT_ALIGNED else cell.rjust(width)
-            for cell, width, header in zip(cells, widths, HEADERS, strict=True)
-        )
-        return "  ".join(padded).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(HEADERS), rule, *(line(row) for row in rows)])
 
 
 if __name__ == "__main__":

@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import math
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -290,19 +291,39 @@ def _number(value: float) -> str:
     return f"{value:.2f}"
 
 
-def render_table(rows: Sequence[Sequence[str]], *, markdown: bool) -> str:
+def render_table(
+    rows: Sequence[Sequence[str]],
+    *,
+    markdown: bool,
+    headers: Sequence[str] = HEADERS,
+    right_aligned: Collection[str] = _RIGHT_ALIGNED,
+) -> str:
+    """``rows`` under ``headers``, as aligned text or as a markdown table;
+    the columns named in ``right_aligned`` are aligned right (numbers)."""
     if markdown:
-        align = ["---:" if header in _RIGHT_ALIGNED else "---" for header in HEADERS]
-        lines = [HEADERS, align, *rows]
+        align = ["---:" if header in right_aligned else "---" for header in headers]
+        lines = [headers, align, *rows]
         return "\n".join("| " + " | ".join(line) + " |" for line in lines)
-    widths = [max(len(row[i]) for row in (HEADERS, *rows)) for i in range(len(HEADERS))]
+    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
         padded = (
-            cell.rjust(width) if header in _RIGHT_ALIGNED else cell.ljust(width)
-            for cell, width, header in zip(cells, widths, HEADERS, strict=True)
+            cell.rjust(width) if header in right_aligned else cell.ljust(width)
+            for cell, width, header in zip(cells, widths, headers, strict=True)
         )
         return "  ".join(padded).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(HEADERS), rule, *(line(row) for row in rows)])
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def name_list(known: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of names from ``known``, in ``known``'s order."""
+
+    def parse(text: str) -> list[str]:
+        names = {name.strip() for name in text.split(",") if name.strip()}
+        if unknown := names - set(known):
+            raise argparse.ArgumentTypeError(f"unknown: {', '.join(sorted(unknown))}")
+        return [name for name in known if name in names]
+
+    return parse

@@ -16,7 +16,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 
 from harness import (
@@ -26,6 +26,7 @@ from harness import (
     WORKLOADS_BY_NAME,
     Cell,
     Workload,
+    name_list,
     render_table,
     table_rows,
 )
@@ -67,13 +68,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=5, help="runs of each cell (default 5)")
     parser.add_argument(
         "--only",
-        type=_names(tuple(WORKLOADS_BY_NAME)),
+        type=name_list(tuple(WORKLOADS_BY_NAME)),
         default=list(WORKLOADS_BY_NAME),
         help="workloads to run, comma-separated: " + ",".join(WORKLOADS_BY_NAME),
     )
     parser.add_argument(
         "--impl",
-        type=_names(IMPLEMENTATIONS),
+        type=name_list(IMPLEMENTATIONS),
         default=list(IMPLEMENTATIONS),
         help="implementations to run, comma-separated: " + ",".join(IMPLEMENTATIONS),
     )
@@ -91,18 +92,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.timeout is None:
         args.timeout = 120.0 if args.quick else 600.0
     return args
-
-
-def _names(known: Sequence[str]) -> Callable[[str], list[str]]:
-    """An argparse type: a comma-separated list of names from ``known``, in ``known``'s order."""
-
-    def parse(text: str) -> list[str]:
-        names = {name.strip() for name in text.split(",") if name.strip()}
-        if unknown := names - set(known):
-            raise argparse.ArgumentTypeError(f"unknown: {', '.join(sorted(unknown))}")
-        return [name for name in known if name in names]
-
-    return parse
 
 
 def describe_setup(args: argparse.Namespace, workloads: Sequence[Workload]) -> str:
