@@ -243,7 +243,7 @@ class Poller:
         """Wait up to ``timeout`` (None: until woken) for ready fds or a
         wake-up; return the goroutines whose waits became READY."""
         ready = self._kernel.poll(timeout)
-        woken: list[G] = []
+        fired: list[FdWait] = []
         with self.lock:
             for fd, mask in ready:
                 if fd == self._wake_r:
@@ -252,8 +252,12 @@ class Poller:
                 for wait, events in self._waits.get(fd, ()):
                     if events & mask and wait.outcome == PENDING:
                         wait.outcome = READY
-                        woken.append(wait.g)
-        return woken
+                        fired.append(wait)
+        # Unregister at once, not when each goroutine runs again: the kernel
+        # would report the same fds on every poll until then (level-triggered).
+        for wait in fired:
+            self.remove(wait)
+        return [wait.g for wait in fired]
 
     def time_out(self, wait: FdWait) -> bool:
         """End ``wait`` as TIMED_OUT unless it already ended (worker's thread)."""
