@@ -75,6 +75,33 @@ def test_a_thousand_goroutines_fetch_with_urllib_on_one_worker(http_server: str)
     assert run(main, gomaxprocs=1) == sorted(f"/page/{i}".encode() for i in range(count))
 
 
+@pytest.mark.timeout(120)
+def test_requests_sessions_fetch_concurrently_on_one_worker(http_server: str) -> None:
+    """``requests`` (urllib3 underneath: its own socket and wait code) works
+    unchanged, one session per goroutine."""
+    import requests  # a test dependency (pyproject's "test" extra)
+
+    count = 200
+
+    def main() -> list[str]:
+        bodies: Chan[str] = Chan(count)
+
+        def fetch(i: int) -> None:
+            with requests.Session() as session:
+                for attempt in range(2):  # a second request on the kept-alive connection
+                    response = session.get(f"{http_server}/r/{i}/{attempt}", timeout=60)
+                    response.raise_for_status()
+                bodies.send(response.text)
+
+        group = sync.WaitGroup()
+        for i in range(count):
+            group.go(fetch, i)
+        group.wait()
+        return sorted(bodies.recv() for _ in range(count))  # type: ignore[type-var]
+
+    assert run(main, gomaxprocs=1) == sorted(f"/r/{i}/1" for i in range(count))
+
+
 # ---- an echo server and its clients, all goroutines ------------------------------------------
 
 
