@@ -2,19 +2,25 @@
 
 For each goroutine::
 
-    goroutine 7 [chan receive]:
+    goroutine 7 [chan receive, 3 minutes]:
     __main__.worker(...)
     \t/path/to/prog.py:12
     created by __main__.main in goroutine 1
     \t/path/to/prog.py:30
 
+The wait reason is followed by how long the goroutine has been parked, in
+whole minutes, once that is at least one (Go's words: ``1 minutes`` too).
 Frames are listed outermost first, innermost call last, as a Python traceback
 reads (API.md fixes this order; Go prints the innermost frame first).
 Frames of this package are left out: a reader wants to see the line of *their*
 code that blocked (``ch.recv()``), not the runtime's switch into the scheduler.
 
 Reading another goroutine's stack is racy by nature (it may be running on
-another worker); the dump is a snapshot, as Go's is.
+another worker); the dump is a snapshot, as Go's is. With the GIL, each read
+of a frame is atomic with respect to greenlet switches, so a goroutine that
+runs, parks or finishes meanwhile only makes the snapshot stale. Without the
+GIL (3.13t), a greenlet that its worker resumes while another thread reads its
+frames can crash the interpreter; that is a known limit, not yet fixed.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from .g import DEAD, RUNNABLE, RUNNING
@@ -56,11 +63,16 @@ def format_goroutine(g: G) -> str:
 
 
 def status(g: G) -> str:
-    """Go's status word for a goroutine: ``running``, ``runnable`` or its wait reason."""
+    """Go's status word for a goroutine: ``running``, ``runnable`` or its wait
+    reason, followed by ``, M minutes`` once it has waited a minute or more."""
     if g.state == RUNNING:
         return "running"
     if g.state == RUNNABLE:
         return "runnable"
+    since = getattr(g, "waiting_since", None)  # park sets it before state; a dump reads racily
+    minutes = int((time.monotonic() - since) // 60) if since is not None else 0
+    if minutes >= 1:
+        return f"{g.wait_reason}, {minutes} minutes"  # Go's words, "1 minutes" included
     return g.wait_reason
 
 

@@ -7,11 +7,11 @@ greenlet that carries its stack. It is also the waiter record for a simple
 
 Who may touch what (the invariants every other module relies on):
 
-- ``state``, ``wait_reason``, ``greenlet``, ``worker`` are written only by the
-  thread of the worker the G runs on (its own thread once started), except
-  that ``make_ready`` is called by whichever party wakes the G; the wake-up is
-  published to the G's worker through that worker's locked inbox, so the
-  worker sees the writes the waker made before it.
+- ``state``, ``wait_reason``, ``waiting_since``, ``greenlet``, ``worker`` are
+  written only by the thread of the worker the G runs on (its own thread once
+  started), except that ``make_ready`` is called by whichever party wakes the
+  G; the wake-up is published to the G's worker through that worker's locked
+  inbox, so the worker sees the writes the waker made before it.
 - A G is *pinned*: once ``greenlet`` is set it only ever runs on ``worker``'s
   thread, because a greenlet cannot move between OS threads.
 - ``value``/``ok``/``select_index`` belong to whoever dequeued the G from a
@@ -29,6 +29,7 @@ with the same fields and the same calls (``park``, ``make_ready``,
 from __future__ import annotations
 
 from threading import get_ident as _get_ident
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class G:
     value: Any  # waiter fields: written by whoever wakes the G, before it reads them
     ok: bool
     select_index: int
+    waiting_since: float  # time.monotonic() of the last park; read by dumps
 
     __slots__ = (
         "args",
@@ -70,6 +72,7 @@ class G:
         "state",
         "value",
         "wait_reason",
+        "waiting_since",
         "worker",
     )
 
@@ -104,6 +107,7 @@ class G:
         once this G has switched away.
         """
         self.wait_reason = wait_reason  # before state: a dump on another thread reads both
+        self.waiting_since = _monotonic()
         self.state = WAITING
         self.worker.switch_away()
 

@@ -42,7 +42,7 @@ import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import threads
+from . import monitor, threads
 from .dump import format_goroutines
 from .g import G
 from .threads import tls
@@ -480,6 +480,7 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     runtime.main = main_g
     runtime.allg[main_g.id] = main_g
     first.runq.append(main_g)  # not newq: main must not be stolen off the calling thread
+    sigquit = monitor.start(runtime)  # before any worker thread: they inherit its signal mask
     for _ in range(runtime.nprocs - 1):
         runtime.start_worker_thread()
     try:
@@ -493,6 +494,7 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
                 worker.interrupt()
         runtime.join_worker_threads(_JOIN_TIMEOUT)
         _abandon(runtime)
+        sigquit.stop()
     if runtime.error is not None:
         raise runtime.error
     return runtime.result  # type: ignore[no-any-return]
