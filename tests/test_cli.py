@@ -429,10 +429,6 @@ def test_sigint_exits_130(tmp_path: Path, procs: str) -> None:
     ("args", "message"),
     [
         (["--race"], "goroutines: --race: the race detector is not available yet\n"),
-        (
-            ["--trace", "out.json"],
-            "goroutines: --trace: the execution tracer is not available yet\n",
-        ),
     ],
 )
 def test_unavailable_features_are_refused(tmp_path: Path, args: list[str], message: str) -> None:

@@ -1,4 +1,5 @@
-"""The ``goroutines`` command: ``goroutines run [options] SCRIPT [ARGS...]``.
+"""The ``goroutines`` command: ``goroutines run [options] SCRIPT [ARGS...]``,
+``goroutines trace summarize FILE`` and ``goroutines trace plot FILE -o OUT``.
 
 Also reachable as ``python -m goroutines``. ``run`` runs a Python program the
 way ``python SCRIPT [ARGS...]`` (or ``python -m MODULE``) does, except that its
@@ -42,10 +43,14 @@ Design:
   (``fatal error:`` and the dump); 130 for ``KeyboardInterrupt``; 2 for
   command-line errors (argparse's convention). 66 is reserved for the race
   detector (Go's status when it found a race).
-- **Runtime features not available yet** (``--race``, ``--trace``) are listed
+- **Runtime features not available yet** (``--race``) are listed
   in ``_UNAVAILABLE``: their flags are parsed and already passed on to
   ``goroutines.run``, and refused (exit 2, before anything runs) while they
   are listed. When one lands, delete its entry.
+- **``trace``** reads a file that ``--trace`` wrote; the reading and drawing
+  live in ``goroutines._trace_tools``, this module only parses the command
+  line. Exit status 2 for a file that cannot be read or is not a trace, and
+  for ``plot`` without matplotlib (the ``plot`` extra).
 """
 
 from __future__ import annotations
@@ -80,7 +85,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for a program stopped
 # it needs. The CLI refuses these flags while they are listed here.
 _UNAVAILABLE: dict[str, str] = {
     "race": "the race detector",
-    "trace": "the execution tracer",
 }
 
 # Options of `run` that take a value as the next argument.
@@ -121,6 +125,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     return the exit status. Usage errors and ``--help`` raise ``SystemExit``."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser, run_parser = _parsers(prog or "goroutines")
+    if args and args[0] == "trace":
+        return _trace(parser.parse_args(args))
     if not args or args[0] != "run":
         parser.parse_args(args)  # prints the help or a usage error, and exits
         parser.error("options go after the command")  # e.g. "-- run": not worth supporting
@@ -187,7 +193,59 @@ def _parsers(prog: str) -> tuple[argparse.ArgumentParser, argparse.ArgumentParse
         nargs="*",
         help="arguments passed to the program untouched (its sys.argv[1:]), options included",
     )
+    _add_trace_parser(commands)
     return parser, run
+
+
+def _add_trace_parser(commands: Any) -> None:
+    trace = commands.add_parser(
+        "trace",
+        help="read an execution trace written by 'run --trace FILE'",
+        description="Read an execution trace written by 'goroutines run --trace FILE' "
+        "or goroutines.run(main, trace=FILE).",
+    )
+    actions = trace.add_subparsers(title="actions", metavar="ACTION", required=True)
+    summarize = actions.add_parser(
+        "summarize",
+        help="per-goroutine run and block time, and the top blocking sites",
+        description="Print each goroutine's run time (on a worker) and block time (from "
+        "blocking until made ready), then the sites where goroutines blocked longest.",
+    )
+    summarize.add_argument("file", metavar="FILE", help="the trace file")
+    summarize.add_argument(
+        "--top", type=_positive_int, default=10, metavar="N", help="blocking sites shown (10)"
+    )
+    summarize.set_defaults(action="summarize")
+    plot = actions.add_parser(
+        "plot",
+        help="draw the timeline as an image (needs matplotlib)",
+        description="Draw the timeline: a row per worker, a colour per goroutine, "
+        "block and unblock marks. Needs matplotlib: pip install 'goroutines[plot]'.",
+    )
+    plot.add_argument("file", metavar="FILE", help="the trace file")
+    plot.add_argument("-o", "--output", required=True, metavar="OUT", help="image to write (.png)")
+    plot.add_argument("--width", type=float, default=12.0, help="inches (default 12)")
+    plot.add_argument("--dpi", type=_positive_int, default=100, help="dots per inch (100)")
+    plot.set_defaults(action="plot")
+
+
+def _trace(options: argparse.Namespace) -> int:
+    from goroutines import _trace_tools as tools  # matplotlib is imported only by plot
+
+    try:
+        trace = tools.load(options.file)
+    except OSError as exc:
+        return _complain(f"{options.file}: {exc.strerror or exc}", EXIT_USAGE)
+    except tools.TraceError as exc:
+        return _complain(str(exc), EXIT_USAGE)
+    if options.action == "summarize":
+        tools.summarize(trace, sys.stdout, top=options.top)
+        return 0
+    try:
+        tools.plot(trace, options.output, width=options.width, dpi=options.dpi)
+    except tools.PlotUnavailable as exc:
+        return _complain(str(exc), EXIT_USAGE)
+    return 0
 
 
 def _split_run_args(args: list[str]) -> tuple[list[str], list[str]]:

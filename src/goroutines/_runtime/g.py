@@ -121,6 +121,8 @@ class G:
         self.ok = ok
         worker = self.worker
         if worker.thread_id == _get_ident():
+            if worker.tracer is not None:
+                worker.tracer.unblock_here(self)
             worker.runq.append(self)  # Worker.ready's fast path
         else:
             worker.ready(self)

@@ -46,6 +46,7 @@ from . import monitor, threads
 from .dump import format_goroutines
 from .g import G
 from .threads import tls
+from .trace import Tracer
 from .worker import Worker
 
 if TYPE_CHECKING:
@@ -81,8 +82,9 @@ class DeadlockError(RuntimeError):
 class Runtime:
     """One scheduler instance. See the module docstring."""
 
-    def __init__(self, nprocs: int, *, background: bool) -> None:
+    def __init__(self, nprocs: int, *, background: bool, tracer: Tracer | None = None) -> None:
         self.background = background
+        self.tracer = tracer  # set for a run with trace=; never changes
         self.lock = threading.Lock()
         self.workers: list[Worker] = []
         self.idle: list[Worker] = []
@@ -433,7 +435,7 @@ def run(
             if gomaxprocs is not None:
                 runtime.set_procs(nprocs)
             return main(*args, **kwargs)
-    return _start(main, args, kwargs, nprocs, hosts_program=False)
+    return _start(main, args, kwargs, nprocs, hosts_program=False, trace=trace)
 
 
 def run_program(
@@ -442,7 +444,7 @@ def run_program(
     """``run(main)`` for ``goroutines run``: ``main`` runs a program's top level,
     and a ``run(f)`` that the top level calls runs ``f`` in place."""
     nprocs = _check_run(main, gomaxprocs, race, trace)
-    return _start(main, (), {}, nprocs, hosts_program=True)
+    return _start(main, (), {}, nprocs, hosts_program=True, trace=trace)
 
 
 def _check_run(main: Any, gomaxprocs: Any, race: bool, trace: str | None) -> int:
@@ -452,19 +454,26 @@ def _check_run(main: Any, gomaxprocs: Any, race: bool, trace: str | None) -> int
     nprocs = _check_procs(gomaxprocs) if gomaxprocs is not None else get_procs()
     if race:
         raise NotImplementedError("run(race=True): the race detector is not available yet")
-    if trace is not None:
-        raise NotImplementedError("run(trace=...): execution tracing is not available yet")
+    if trace is not None and not isinstance(trace, (str, os.PathLike)):
+        raise TypeError(f"run: trace must be a path, not {type(trace).__name__}")
     return nprocs
 
 
 def _start(
-    main: Callable[..., R], args: Any, kwargs: Any, nprocs: int, *, hosts_program: bool
+    main: Callable[..., R],
+    args: Any,
+    kwargs: Any,
+    nprocs: int,
+    *,
+    hosts_program: bool,
+    trace: str | None,
 ) -> R:
     global _active
     with _state_lock:
         if _active is not None or getattr(tls, "worker", None) is not None:
             raise RuntimeError("goroutines.run: a run is already active in this process")
-        runtime = Runtime(nprocs, background=False)
+        tracer = Tracer(os.fspath(trace)) if trace is not None else None
+        runtime = Runtime(nprocs, background=False, tracer=tracer)
         runtime.hosts_program = hosts_program
         _active = runtime
     try:
@@ -479,6 +488,8 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     main_g = G(first.next_id(), main, args, kwargs, 0, None)
     runtime.main = main_g
     runtime.allg[main_g.id] = main_g
+    if runtime.tracer is not None:
+        runtime.tracer.create_main(main_g)
     first.runq.append(main_g)  # not newq: main must not be stolen off the calling thread
     sigquit = monitor.start(runtime)  # before any worker thread: they inherit its signal mask
     for _ in range(runtime.nprocs - 1):
@@ -493,6 +504,8 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
             for worker in runtime.workers:
                 worker.interrupt()
         runtime.join_worker_threads(_JOIN_TIMEOUT)
+        if runtime.tracer is not None:
+            runtime.tracer.write()
         _abandon(runtime)
         sigquit.stop()
     if runtime.error is not None:

@@ -58,6 +58,7 @@ from .timers import Timer, TimerHeap
 
 if TYPE_CHECKING:
     from .sched import Runtime
+    from .trace import WorkerTrace
 
 # How often a worker passes through its scheduler loop even when it could switch
 # straight from one goroutine to the next (a power of two, used as a mask).
@@ -91,6 +92,9 @@ class Worker:
         self.scheduler: greenlet | None = None
         self._ids: Any = iter(())
         self.poller = Poller(self.lock)
+        self.tracer: WorkerTrace | None = None  # see ``trace``: set only when tracing
+        if runtime.tracer is not None:
+            self.tracer = runtime.tracer.attach(self)
 
     # ---- entry points ---------------------------------------------------
 
@@ -120,6 +124,8 @@ class Worker:
     def spawn(self, g: G) -> None:
         """Queue a new goroutine created on this worker's thread."""
         self.newq.append(g)
+        if self.tracer is not None:
+            self.tracer.create(g)
         if self.runtime.idle:
             self.runtime.wake_idle_worker()
 
@@ -135,6 +141,8 @@ class Worker:
 
     def ready(self, g: G) -> None:
         """Make ``g`` (a parked goroutine pinned to this worker) runnable."""
+        if self.tracer is not None:
+            self.tracer.unblock(g)
         if self.thread_id == _get_ident():
             self.runq.append(g)
             return
@@ -200,7 +208,10 @@ class Worker:
                     self.runq.extend(self.inbox)
                     self.inbox.clear()
             if self.poller.waiting():
-                self.runq.extend(self.poller.poll(0))
+                polled = self.poller.poll(0)
+                if self.tracer is not None:
+                    self.tracer.netpoll(polled)
+                self.runq.extend(polled)
             g = self._pick_local()
             if g is None and not self.retiring:
                 g = runtime.take_global() or self._steal()
@@ -247,9 +258,13 @@ class Worker:
         """The body of a goroutine greenlet: run goroutines until retired."""
         me = getcurrent()
         free = self.free
+        if self.tracer is not None:
+            self.tracer.run(g)
         while True:
             self._execute(g)
             if len(free) >= _FREE_MAX or self.runtime.done:
+                if self.tracer is not None:
+                    self.tracer.stop(g)
                 return
             free.append(me)
             g = self.switch_away()
@@ -280,6 +295,8 @@ class Worker:
                 except IndexError:
                     break
             if stolen:
+                if self.tracer is not None:
+                    self.tracer.steal(len(stolen), victim)
                 first = stolen.pop()
                 self.newq.extend(reversed(stolen))
                 return first
@@ -316,6 +333,8 @@ class Worker:
         now = _monotonic()
         with self.lock:
             due = self.timers.pop_expired(now)
+        if self.tracer is not None:
+            self.tracer.timers(len(due))
         for timer in due:
             timer.fn(timer.arg, now)
 
@@ -333,7 +352,10 @@ class Worker:
             timeout = None if deadline is None else max(0.0, deadline - _monotonic())
             if poll and (timeout is None or timeout > runtime.poll_interval):
                 timeout = runtime.poll_interval
-            self.runq.extend(self.poller.poll(timeout))
+            polled = self.poller.poll(timeout)
+            if self.tracer is not None:
+                self.tracer.netpoll(polled)
+            self.runq.extend(polled)
         with self.lock:
             self.sleeping = False
         runtime.leave_idle(self)
