@@ -71,6 +71,7 @@ class Workload:
 
 _THREADS_LIMIT = 10_000  # more OS threads than this is not a fair fight, nor a sane program
 _NO_CONTEXT = "no context package (Go's context is goroutines-only here)"
+_NO_TRACE = "no execution tracer to compare (the goroutines-only traced variant of pingpong)"
 
 # fmt: off
 WORKLOADS: tuple[Workload, ...] = (
@@ -82,6 +83,12 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "pingpong", "ping_pong", "{n:,} round trips over two unbuffered channels",
         "µs/round trip", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1e6,
+    ),
+    Workload(
+        "pingpong_trace", "ping_pong_traced",
+        "pingpong with run(trace=...): {n:,} round trips, recorded (writing the file not timed)",
+        "µs/round trip", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1e6,
+        skips={impl: _NO_TRACE for impl in ANCHORS},
     ),
     Workload(
         "buffered", "buffered", "{n:,} items through a channel of capacity {capacity}",

@@ -6,6 +6,8 @@ Goroutines still running when ``main`` returns (the sieve's filters) are abandon
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 
 from harness import RssGrowth, Stopwatch, Unavailable, nth_prime, verify
@@ -28,7 +30,7 @@ def spawn_join(n: int) -> float:
     return run(main)
 
 
-def ping_pong(n: int) -> float:
+def ping_pong(n: int, trace: str | None = None) -> float:
     def main() -> float:
         ping: Chan[int] = Chan()
         pong: Chan[int] = Chan()
@@ -40,7 +42,14 @@ def ping_pong(n: int) -> float:
         ping.close()
         return clock.seconds
 
-    return run(main)
+    return run(main, trace=trace)
+
+
+def ping_pong_traced(n: int) -> float:
+    """``ping_pong`` with the execution tracer on: the recording's cost (the
+    file is written after ``main`` returns, outside the timed loop)."""
+    with tempfile.TemporaryDirectory() as directory:
+        return ping_pong(n, trace=os.path.join(directory, "trace.json"))
 
 
 def buffered(n: int, capacity: int) -> float:

@@ -98,11 +98,12 @@ def describe_setup(args: argparse.Namespace, workloads: Sequence[Workload]) -> s
     libraries = ("goroutines", "gevent", "trio", "uvloop")
     versions = ", ".join(f"{name} {_version(name)}" for name in libraries)
     sizes = "quick sizes" if args.quick else "full sizes"
+    width = max(len(w.name) for w in workloads)
     lines = [
         f"Python {platform.python_version()} ({sys.executable}) on {platform.system()},"
         f" {len(os.sched_getaffinity(0))} CPUs; {args.repeat} runs per cell, {sizes}; {versions}",
         "",
-        *(f"  {w.name:<9} {w.describe(w.params(quick=args.quick))}" for w in workloads),
+        *(f"  {w.name:<{width}} {w.describe(w.params(quick=args.quick))}" for w in workloads),
     ]
     return "\n".join(lines)
 
