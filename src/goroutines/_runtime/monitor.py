@@ -30,9 +30,13 @@ Invariants:
     bytecode, or when its poller wakes (``sched._signals_wake``). A run on
     another thread cannot install a handler: there the main thread keeps
     SIGQUIT's own disposition and takes the signal.
-  - The monitor exits when ``stop`` sets ``_stopping`` and sends it SIGQUIT;
-    ``_forward`` sends nothing once ``_stopping`` is set, so it never signals
-    a thread that has exited.
+  - The monitor exits when ``stop`` sets ``_stopping`` and sends it SIGQUIT.
+    ``_lock`` makes that one step: the monitor reads ``_stopping`` under it,
+    so it cannot see the flag and exit before ``stop``'s signal is sent, and
+    no SIGQUIT is ever sent to a thread that has exited (undefined for
+    ``pthread_kill``). ``_forward``, a signal handler on the main thread that
+    may interrupt ``stop`` there, only tries the lock, and forwards nothing
+    once ``_stopping`` is set.
   - The dump is a racy snapshot, like ``runtime.stack()`` from another worker:
     a goroutine may start, park or finish while it is read. A dump that fails
     on such a change is tried again, and the monitor itself never dies of one.
@@ -68,7 +72,8 @@ class Monitor:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._stopping = False
+        self._lock = threading.Lock()
+        self._stopping = False  # guarded by _lock
         self._was_blocked = True  # nothing to restore until start blocks the signal
         self._previous_handler: Any = None
         self._thread: threading.Thread | None = None
@@ -96,11 +101,11 @@ class Monitor:
         thread = self._thread
         if thread is None:
             return  # never started: SIGQUIT is not supported here
-        sigquit = signal.SIGQUIT
-        self._stopping = True
-        if thread.ident is not None:
-            signal.pthread_kill(thread.ident, sigquit)
-            thread.join(_JOIN_TIMEOUT)  # it may be writing a dump to a full pipe
+        with self._lock:
+            self._stopping = True
+            if thread.ident is not None:
+                signal.pthread_kill(thread.ident, signal.SIGQUIT)
+        thread.join(_JOIN_TIMEOUT)  # it may be writing a dump to a full pipe
         self._give_back()
 
     def _give_back(self) -> None:
@@ -113,15 +118,23 @@ class Monitor:
     def _forward(self, signum: int, frame: Any) -> None:
         """The main thread's handler: a SIGQUIT taken by a thread that does
         not block it is passed on to the monitor thread."""
-        thread = self._thread
-        if not self._stopping and thread is not None and thread.ident is not None:
-            signal.pthread_kill(thread.ident, signal.SIGQUIT)
+        if not self._lock.acquire(blocking=False):
+            # Held by ``stop`` (maybe on this very thread: the run is ending),
+            # or for an instant by a monitor just woken, whose dump is coming.
+            return
+        try:
+            thread = self._thread
+            if not self._stopping and thread is not None and thread.ident is not None:
+                signal.pthread_kill(thread.ident, signal.SIGQUIT)
+        finally:
+            self._lock.release()
 
     def _main(self) -> None:
         while True:
             signal.sigwait({signal.SIGQUIT})
-            if self._stopping:
-                return
+            with self._lock:
+                if self._stopping:
+                    return
             self._print_dump()
 
     def _print_dump(self) -> None:
