@@ -338,13 +338,15 @@ class _Converter:
             gid, parent = event[2], event[3]
             args = {"goroutine": gid, "parent": parent}
             self.instant(tid, t, f"create: {self.label(gid)}", "create", args)
-            self.start_flow(tid, t, gid)
+            if tid in running:  # a flow starts inside a slice: not from the scheduler
+                self.start_flow(tid, t, gid)
         elif kind == UNBLOCK:
             gid, by = event[2], event[3]
             self.instant(
                 tid, t, f"unblock: goroutine {gid}", "unblock", {"goroutine": gid, "by": by}
             )
-            self.start_flow(tid, t, gid)
+            if tid in running:  # a flow starts inside a slice: not from the scheduler
+                self.start_flow(tid, t, gid)
         elif kind == STEAL:
             args = {"count": event[2], "victim": event[3]}
             self.instant(tid, t, f"steal {event[2]} from worker {event[3]}", "steal", args)
@@ -383,8 +385,6 @@ class _Converter:
         )
 
     def start_flow(self, tid: int, t: int, gid: int) -> None:
-        if tid == _FOREIGN_TID:
-            return  # no slice to bind to on the plain threads' track
         self.flow_ids += 1
         self.pending_flow[gid] = self.flow_ids
         self.flow("s", self.flow_ids, tid, t)
