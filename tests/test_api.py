@@ -47,6 +47,7 @@ MODULES = {
         "stack",
         "set_blocking_threads",
     },
+    "goroutines.testing": {"verify_none", "LeakError", "ignore_current"},
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import PATIENCE, recv_within, wait_until_blocked
 
 from goroutines import Chan, DeadlockError, blocking, go, run, runtime
+from goroutines.testing import verify_none
 
 
 def test_returns_the_calls_result() -> None:
@@ -56,7 +57,9 @@ def test_calls_from_many_goroutines_run_concurrently(procs: int) -> None:
             go(lambda: done.send(blocking(time.sleep, 0.2)))
         for _ in range(10):
             recv_within(done)
-        return time.monotonic() - started
+        returned = time.monotonic() - started
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) < 1.5
 
@@ -112,6 +115,7 @@ def test_a_call_in_flight_is_not_a_deadlock() -> None:
     assert run(lambda: blocking(release.wait, PATIENCE)) is True
 
 
+@pytest.mark.allow_goroutine_leaks  # the deadlocked main is abandoned
 def test_a_helper_that_used_a_channel_does_not_hide_a_later_deadlock() -> None:
     def main() -> None:
         ch: Chan[int] = Chan(1)
@@ -161,6 +165,7 @@ def test_calls_beyond_the_thread_bound_wait_their_turn(python) -> None:
     assert helpers == 2
 
 
+@pytest.mark.allow_goroutine_leaks  # abandons a goroutine in a call on purpose
 def test_abandoning_a_goroutine_in_a_call_leaves_the_runtime_usable() -> None:
     release = threading.Event()
     finished = threading.Event()

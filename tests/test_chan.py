@@ -26,6 +26,7 @@ from goroutines import (
     runtime,
     select,
 )
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -144,7 +145,9 @@ def test_blocked_receivers_wait_until_values_arrive(capacity: int) -> None:
         assert try_recv(ch) == (False, None)
         ch.send(7)
         ch.send(8)
-        return {done.recv(), done.recv()}
+        returned = {done.recv(), done.recv()}
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == {7, 8}
 
@@ -193,7 +196,9 @@ def test_receive_from_full_buffer_moves_the_first_blocked_sender_in(capacity: in
         wait_until_blocked(1, "chan send")
         first = ch.recv()
         assert len(ch) == capacity  # the blocked sender's value took the free slot
-        return [first] + [ch.recv() for _ in range(capacity)]
+        returned = [first] + [ch.recv() for _ in range(capacity)]
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == list(range(capacity + 1))
 
@@ -211,7 +216,9 @@ def test_values_from_one_sender_arrive_in_the_order_sent(capacity: int) -> None:
                 ch.send(i)
 
         go(sender)
-        return [ch.recv() for _ in range(500)]
+        returned = [ch.recv() for _ in range(500)]
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == list(range(500))
 
@@ -246,6 +253,7 @@ def test_unbuffered_channel_in_a_daisy_chain_is_fifo() -> None:
         for i in range(10):
             ch.send(i)
         turn.recv()
+        verify_none()  # the goroutines it started have finished
 
     run(main)
 
@@ -274,7 +282,9 @@ def test_blocked_senders_are_served_first_come_first_served(capacity: int) -> No
         for value in range(capacity, capacity + 5):
             go(ch.send, value)
             wait_until_blocked(value - capacity + 1, "chan send")  # queue in value order
-        return [ch.recv() for _ in range(capacity + 5)]
+        returned = [ch.recv() for _ in range(capacity + 5)]
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == list(range(capacity + 5))
 
@@ -333,7 +343,9 @@ def test_channel_capacity_bounds_how_many_senders_get_ahead() -> None:
         release.close()  # the rest now enter as slots free up
         for _ in range(10):
             finished.recv()
-        return inside, len(sem)
+        returned = inside, len(sem)
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == (slots, 0)
 
@@ -565,7 +577,9 @@ def test_len_does_not_count_blocked_senders() -> None:
         wait_until_blocked(1, "chan send")
         length = len(unbuffered)
         unbuffered.recv()
-        return length, unbuffered.cap
+        returned = length, unbuffered.cap
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == (0, 0)
 
@@ -705,7 +719,9 @@ def test_channels_carry_any_object_by_identity(capacity: int) -> None:
 
         go(sender)
         received = [ch.recv() for _ in values]
-        return all(a is b for a, b in zip(received, values, strict=True))
+        returned = all(a is b for a, b in zip(received, values, strict=True))
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main)
 
@@ -865,6 +881,7 @@ def test_threads_and_goroutines_share_channels_without_losing_values(
         total: Counter[object] = Counter()
         for _ in range(n_threads + n_goroutines):
             total += recv_within(results)
+        verify_none()  # the goroutines it started have finished
         return total
 
     expected = Counter(
@@ -901,7 +918,9 @@ def test_goroutines_on_different_workers_talk_over_channels() -> None:
         go(server, requests, replies, idents)
         go(client, requests, replies, idents)
         threads = {idents.recv(), idents.recv()}
-        return len(threads), idents.recv()
+        returned = len(threads), idents.recv()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     rounds = 1000
     assert run(main, gomaxprocs=2) == (2, rounds)
@@ -1103,7 +1122,9 @@ def test_multi_consumer_sum() -> None:
         for value in results:
             count += 1
             total += value
-        return count, total, expected
+        returned = count, total, expected
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     count, total, expected = run(main)
     assert (count, total) == (n_items, expected)
@@ -1124,7 +1145,9 @@ def test_non_blocking_recv_sees_a_value_while_the_channel_is_being_closed(procs:
             go(lambda ch=ch: outcomes.send("default" if select(ch.recv, default)[0] else "recv"))
             ch.close()
             ch.recv()
-        return Counter(outcomes.recv() for _ in range(2000))
+        returned = Counter(outcomes.recv() for _ in range(2000))
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == Counter(recv=2000)
 
@@ -1198,7 +1221,9 @@ def test_concurrent_close_loses_no_value(procs: int) -> None:
             sent, failed = reports.recv()
             sent_total.update(sent)
             failed_total += failed
-        return sent_total, received.recv(), failed_total
+        returned = sent_total, received.recv(), failed_total
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     sent, received, failed = run(main, gomaxprocs=procs)
     assert sent == received

@@ -48,6 +48,7 @@ from goroutines.context import (
     without_cancel,
 )
 from goroutines.sync import WaitGroup
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -913,6 +914,7 @@ def test_after_func_on_background_never_runs_and_stop_returns_true() -> None:
     assert after_func(background(), lambda: None)() is True
 
 
+@pytest.mark.allow_goroutine_leaks  # the run ends by an exception: main is abandoned
 def test_after_func_exception_ends_the_run_as_any_goroutines_does() -> None:
     class Boom(Exception):
         pass
@@ -1019,7 +1021,9 @@ def test_goroutines_woken_by_a_cancel_from_a_plain_thread(
         start_thread(cancel)
         for _ in children:
             recv_within(woken)
-        return sum(isinstance(child.err(), Canceled) for child in children)
+        returned = sum(isinstance(child.err(), Canceled) for child in children)
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == 50
 

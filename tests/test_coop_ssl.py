@@ -79,6 +79,7 @@ def _talk(port: int, context: ssl.SSLContext, message: bytes) -> bytes:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.allow_goroutine_leaks  # the server goroutine is abandoned in accept
 def test_tls_server_and_clients_all_goroutines_on_one_worker(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
@@ -95,6 +96,7 @@ def test_tls_server_and_clients_all_goroutines_on_one_worker(
     assert run(main, gomaxprocs=1) == sorted(b"hello %d\n" % i for i in range(clients))
 
 
+@pytest.mark.allow_goroutine_leaks  # the server goroutine is abandoned in accept
 def test_wrapped_sockets_are_the_cooperative_class(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
@@ -106,6 +108,7 @@ def test_wrapped_sockets_are_the_cooperative_class(
     assert run(main)
 
 
+@pytest.mark.allow_goroutine_leaks  # the server goroutine is abandoned in accept
 def test_a_tls_read_times_out(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
@@ -120,6 +123,7 @@ def test_a_tls_read_times_out(
     run(main)
 
 
+@pytest.mark.allow_goroutine_leaks  # the server goroutine is abandoned in accept
 def test_a_handshake_with_an_untrusted_certificate_fails_in_the_goroutine(
     listener: socket.socket, server_context: ssl.SSLContext
 ) -> None:
@@ -132,6 +136,7 @@ def test_a_handshake_with_an_untrusted_certificate_fails_in_the_goroutine(
     run(main)
 
 
+@pytest.mark.allow_goroutine_leaks  # the server goroutine is abandoned in accept
 def test_a_plain_thread_talks_tls_to_a_goroutine_server(
     listener: socket.socket, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:

@@ -27,6 +27,7 @@ def test_a_thousand_goroutines_sleep_at_once_on_one_worker() -> None:
     assert 0.2 <= elapsed < 2.0  # 1,000 sequential sleeps would take 200 s
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutine is left asleep
 def test_sleep_shows_as_sleep_in_the_dump() -> None:
     def main() -> str:
         goroutines.go(time.sleep, PATIENCE)

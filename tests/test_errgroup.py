@@ -122,6 +122,7 @@ def test_wait_with_nothing_started_returns_at_once() -> None:
     assert run(lambda: Group().wait()) is None
 
 
+@pytest.mark.allow_goroutine_leaks  # the run ends by an exception: main is abandoned
 def test_base_exceptions_are_not_swallowed() -> None:
     # Only Exceptions are errors; KeyboardInterrupt & co. escape the goroutine
     # and end the run, as a panic ends a Go program.

@@ -17,6 +17,7 @@ from conftest import PATIENCE, recv_within, wait_reasons, wait_until_blocked
 import goroutines
 from goroutines import Chan, DeadlockError, go, run, runtime, sync
 from goroutines._runtime import READ, READY, TIMED_OUT, wait_fds
+from goroutines.testing import verify_none
 
 goroutines.patch()
 
@@ -51,6 +52,7 @@ def test_many_goroutines_wait_on_their_own_sockets_at_once(procs: int) -> None:
         for left, right in pairs:
             left.close()
             right.close()
+        verify_none()  # the goroutines it started have finished
         return got
 
     assert run(main, gomaxprocs=procs) == sorted(b"%d" % i for i in range(count))
@@ -197,6 +199,7 @@ def test_a_busy_worker_still_polls_for_ready_fds() -> None:
         stop.close()
         left.close()
         right.close()
+        verify_none()  # the goroutines it started have finished
         return data  # type: ignore[no-any-return]
 
     assert run(main, gomaxprocs=1) == b"data"
@@ -221,11 +224,13 @@ def test_waiting_on_a_socket_is_not_a_deadlock() -> None:
         data = received.recv()
         left.close()
         right.close()
+        verify_none()  # the goroutines it started have finished
         return data  # type: ignore[no-any-return]
 
     assert run(main) == b"later"
 
 
+@pytest.mark.allow_goroutine_leaks  # the deadlocked main is abandoned
 def test_a_deadlock_is_still_reported_once_the_socket_wait_ends() -> None:
     def main() -> None:
         left, right = socket.socketpair()
@@ -280,6 +285,7 @@ def test_io_waits_show_in_the_goroutine_dump() -> None:
         group.wait()
         left.close()
         right.close()
+        verify_none()  # the goroutines it started have finished
         return count
 
     assert run(main) == 3

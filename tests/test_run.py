@@ -14,6 +14,7 @@ from conftest import PATIENCE, recv_within
 import goroutines.time as gtime
 from goroutines import Chan, DeadlockError, go, nilchan, run, runtime, select
 from goroutines.sync import WaitGroup
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -103,7 +104,9 @@ def test_goroutine_can_start_goroutines() -> None:
     def main() -> int:
         out: Chan[int] = Chan()
         go(node, 8, out)
-        return out.recv()
+        returned = out.recv()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == 2**8
 
@@ -135,7 +138,9 @@ def test_goroutines_are_stackful_and_block_deep_in_calls() -> None:
                 collected.append(value)
                 if len(collected) == 3:
                     break
-        return depth, collected
+        returned = depth, collected
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == (305, [1, 2, 3])
 
@@ -164,7 +169,9 @@ def test_every_goroutine_can_recurse_almost_to_the_recursion_limit(procs: int) -
         out: Chan[int] = Chan()
         for k in range(300):
             go(worker, k, out)
-        return sorted(k for k in (out.recv() for _ in range(300)) if k >= 0)
+        returned = sorted(k for k in (out.recv() for _ in range(300)) if k >= 0)
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == []
 
@@ -537,7 +544,9 @@ def test_gomaxprocs_2_runs_goroutines_on_two_threads_at_once() -> None:
         out: Chan[int] = Chan()
         go(meet, out)
         go(meet, out)
-        return {out.recv(), out.recv()}
+        returned = {out.recv(), out.recv()}
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert len(run(main, gomaxprocs=2)) == 2
 
@@ -568,6 +577,7 @@ def test_goroutines_run_concurrently_with_main() -> None:
             ping.send(value)
             value = pong.recv()
         ping.close()
+        verify_none()  # the goroutines it started have finished
         return value
 
     assert run(main) == 1000
@@ -592,6 +602,7 @@ def test_run_returns_after_its_worker_threads_ended() -> None:
     assert _worker_threads() == before
 
 
+@pytest.mark.allow_goroutine_leaks  # abandons goroutines stuck on a worker on purpose
 def test_run_does_not_wait_long_for_a_worker_stuck_in_a_goroutine() -> None:
     release = threading.Event()
     caller = threading.get_ident()

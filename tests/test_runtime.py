@@ -13,6 +13,7 @@ from conftest import PATIENCE, created_by, parse_stack, wait_until_blocked
 
 import goroutines.time as gtime
 from goroutines import Chan, go, nilchan, run, runtime, select
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -53,7 +54,9 @@ def test_gomaxprocs_inside_run_sets_and_returns_the_previous_value() -> None:
 def test_gomaxprocs_raised_inside_run_adds_a_thread_at_once() -> None:
     def main() -> bool:
         runtime.gomaxprocs(2)
-        return on_two_threads_at_once()
+        returned = on_two_threads_at_once()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=1)
 
@@ -74,7 +77,9 @@ def test_gomaxprocs_lowered_inside_run_keeps_every_goroutine_running() -> None:
         ping.send(2)
         second = results.recv()
         ping.close()
-        return first + second + runtime.gomaxprocs()
+        returned = first + second + runtime.gomaxprocs()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=2) == 1 + 2 + 1
 
@@ -241,7 +246,9 @@ def test_gosched_alternates_two_busy_goroutines_on_one_processor(warmup: int) ->
         go(busy, "b")
         done.recv()
         done.recv()
-        return "".join(trace)
+        returned = "".join(trace)
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     trace = run(main, gomaxprocs=1)
     assert sorted(trace) == sorted("aaaaabbbbb")
@@ -366,6 +373,7 @@ def test_stack_shows_the_caller_as_running_with_its_own_line() -> None:
     assert f"test_runtime.py:{line}" in block, block
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutines are left blocked
 def test_stack_lists_frames_innermost_call_last() -> None:
     def outer_function(ch: Chan[int]) -> None:
         inner_function(ch)
@@ -386,6 +394,7 @@ def test_stack_lists_frames_innermost_call_last() -> None:
     assert 0 <= block.index("outer_function") < block.index("inner_function"), block
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutines are left blocked
 def test_stack_shows_goroutines_not_yet_started_as_runnable_in_creation_order() -> None:
     def first() -> None:
         pass
@@ -406,6 +415,7 @@ def test_stack_shows_goroutines_not_yet_started_as_runnable_in_creation_order() 
     assert created_by(goroutines[3][1], main.__qualname__, 1)
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutines are left blocked
 def test_stack_lists_goroutines_in_id_order() -> None:
     def main() -> str:
         for _ in range(5):
@@ -419,6 +429,7 @@ def test_stack_lists_goroutines_in_id_order() -> None:
     assert len(ids) == 6
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutines are left blocked
 def test_stack_names_the_goroutine_that_created_each_one() -> None:
     def grandchild() -> None:
         Chan().recv()

@@ -28,6 +28,7 @@ from goroutines import (
     runtime,
     select,
 )
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -422,7 +423,9 @@ def test_self_select_never_receives_its_own_send(capacity: int, procs: int) -> N
         done: Chan[int] = Chan()
         go(player, 0, ch, done)
         go(player, 1, ch, done)
-        return [done.recv(), done.recv()]
+        returned = [done.recv(), done.recv()]
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == [0, 0]
 
@@ -482,6 +485,7 @@ def test_select_chooses_fairly_when_a_goroutine_forwards_its_choice() -> None:
         go(chooser, c1, c2, out, done)
         counts = Counter(out.recv() for _ in range(trials))
         done.close()
+        verify_none()  # the goroutines it started have finished
         return counts
 
     counts = run(main)
@@ -509,7 +513,9 @@ def test_select_between_two_sends_of_different_values_is_random(capacity: int) -
         go(receiver)
         for _ in range(n):
             select((ch.send, 1), (ch.send, 0))
-        return received.recv()
+        returned = received.recv()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     values = run(main)
     assert values.count(0) > n / 10
@@ -720,6 +726,7 @@ def test_failed_select_cases_do_not_corrupt_other_waiters() -> None:
         c3.recv()
         c1.send(True)
         c1.send(True)
+        verify_none()  # the goroutines it started have finished
 
     run(main)
 
@@ -775,7 +782,9 @@ def test_repeated_selects_do_not_accumulate_memory() -> None:
         go(sender, c, n)
         receive(c, dummy, n)
         gc.collect()
-        return tracemalloc.get_traced_memory()[0] - before
+        returned = tracemalloc.get_traced_memory()[0] - before
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     tracemalloc.start()
     try:
@@ -907,7 +916,9 @@ def test_select_stress(procs: int) -> None:
             go(plain_receiver, c, done)
         go(select_sender, chans, done)
         go(select_receiver, chans, done)
-        return Counter(done.recv() for _ in range(10))
+        returned = Counter(done.recv() for _ in range(10))
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == Counter(
         {"plain sender": 4, "plain receiver": 4, "select sender": 1, "select receiver": 1}

@@ -28,6 +28,7 @@ from goroutines.context import (
 )
 from goroutines.semaphore import Weighted
 from goroutines.sync import WaitGroup
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -418,7 +419,9 @@ def test_cancels_racing_with_releases_lose_no_units(procs: int) -> None:
             else:
                 wg.go(lambda: None)
         wg.wait()
-        return sem.try_acquire(size) and waiters_of(sem) == 0
+        returned = sem.try_acquire(size) and waiters_of(sem) == 0
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs)
 

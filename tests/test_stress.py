@@ -16,6 +16,7 @@ from conftest import recv_within
 
 import goroutines.time as gtime
 from goroutines import Chan, ClosedChannelError, default, go, run, runtime, select
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -72,6 +73,7 @@ def test_random_selects_deliver_every_value_exactly_once(procs: int) -> None:
         total: Counter[Any] = Counter()
         for _ in range(n_consumers):
             total += results.recv()
+        verify_none()  # the goroutines it started have finished
         return total
 
     start = time.monotonic()
@@ -119,6 +121,7 @@ def test_peers_exchange_through_mixed_send_and_receive_selects(procs: int) -> No
                 total.update(value)
             else:
                 total[value] += 1
+        verify_none()  # the goroutines it started have finished
         return total
 
     total = run(main, gomaxprocs=procs)
@@ -148,7 +151,9 @@ def test_many_goroutines_with_timeouts_and_sleeps(procs: int) -> None:
             go(worker, k, values, report)
         seen = [report.recv() for _ in range(n)]
         assert sorted(k for k, _ in seen) == list(range(n))
-        return Counter(outcome for _, outcome in seen)
+        returned = Counter(outcome for _, outcome in seen)
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == Counter({"value": n // 2, "timeout": n // 2})
 
@@ -172,7 +177,9 @@ def test_tens_of_thousands_of_short_goroutines(procs: int) -> None:
         deadline = time.monotonic() + 10
         while runtime.num_goroutine() > 1 and time.monotonic() < deadline:
             gtime.sleep(0.001)
-        return total, runtime.num_goroutine()
+        returned = total, runtime.num_goroutine()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == (sum(i * i for i in range(n)), 1)
 
@@ -221,6 +228,7 @@ def test_plain_threads_and_goroutines_under_random_selects(procs: int, start_thr
         total: Counter[Any] = Counter()
         for _ in range(thread_receivers + goroutine_receivers):
             total += recv_within(results, 30)
+        verify_none()  # the goroutines it started have finished
         return total
 
     expected = Counter(
@@ -273,7 +281,9 @@ def test_close_storm_wakes_every_waiter_exactly_once(procs: int) -> None:
         runtime.gosched()
         for k in range(4):
             go(closer, chans[k::4])
-        return Counter(outcomes.recv() for _ in range(n_channels * 20))
+        returned = Counter(outcomes.recv() for _ in range(n_channels * 20))
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     outcomes = run(main, gomaxprocs=procs)
     assert sum(outcomes.values()) == n_channels * 20

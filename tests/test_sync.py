@@ -22,6 +22,7 @@ from conftest import PATIENCE, parse_stack, recv_within, run_python, wait_until_
 import goroutines.time as gtime
 from goroutines import Chan, atomic, default, go, run, runtime, select, sync
 from goroutines.sync import WaitGroup
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -165,11 +166,14 @@ def test_waitgroup_add_with_a_negative_delta_releases_waiters(procs: int) -> Non
             go(lambda i=i: (wg.wait(), released.send(i)))
         wait_until_blocked(3, "sync.WaitGroup.Wait")
         wg.add(-5)
-        return sum(recv_within(released) for _ in range(3))
+        returned = sum(recv_within(released) for _ in range(3))
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == 3
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutine is left blocked
 def test_waitgroup_wait_shows_its_wait_reason() -> None:
     def main() -> str:
         wg = WaitGroup()
@@ -230,11 +234,14 @@ def test_waitgroup_go_runs_the_function_with_its_arguments(procs: int) -> None:
             wg.go(record, i, tag=f"t{i}")
         wg.wait()
         assert sorted(got) == sorted((i, f"t{i}") for i in range(1000))
-        return len(got)
+        returned = len(got)
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main, gomaxprocs=procs) == 1000
 
 
+@pytest.mark.allow_goroutine_leaks  # the run ends by an exception: main is abandoned
 def test_waitgroup_go_counts_down_when_the_function_raises() -> None:
     class Boom(Exception):
         pass
@@ -526,6 +533,7 @@ def test_mutex_fairness_against_a_tight_loop_in_a_plain_thread(
     assert run(main)
 
 
+@pytest.mark.allow_goroutine_leaks  # the dumped goroutine is left blocked
 def test_mutex_lock_shows_its_wait_reason() -> None:
     def main() -> str:
         mu = sync.Mutex()

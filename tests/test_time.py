@@ -16,6 +16,7 @@ from conftest import recv_within
 
 import goroutines.time as gtime
 from goroutines import Chan, RecvChan, default, go, nilchan, run, runtime, select
+from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -69,7 +70,9 @@ def test_sleeping_goroutines_cost_no_thread(procs: int) -> None:
             go(lambda: (gtime.sleep(0.2), done.send(None)))
         for _ in range(100):
             done.recv()
-        return time.monotonic() - start
+        returned = time.monotonic() - start
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert 0.2 - EARLY <= run(main, gomaxprocs=procs) <= 0.2 + SLACK
 

@@ -14,6 +14,7 @@ from . import errgroup as errgroup
 from . import runtime as runtime
 from . import semaphore as semaphore
 from . import sync as sync
+from . import testing as testing
 from . import time as time
 from ._chan import Chan as Chan
 from ._chan import ClosedChannelError as ClosedChannelError
@@ -47,6 +48,7 @@ __all__ = [
     "select",
     "semaphore",
     "sync",
+    "testing",
     "time",
 ]
 

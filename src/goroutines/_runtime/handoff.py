@@ -15,7 +15,8 @@ A call counts as "in flight" for the deadlock detector from before it is
 queued until after its goroutine has been made ready: the goroutine's wake-up
 is queued first, so the detector never sees neither.
 
-``_lock`` guards ``_max_threads``, ``_threads``, ``_idle`` and ``_pending``.
+``_lock`` guards ``_max_threads``, ``_threads``, ``_idle``, ``_pending`` and
+``_in_flight``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ _max_threads = _DEFAULT_MAX_THREADS
 _threads = 0  # helper threads started
 _idle = 0  # helpers waiting for a job
 _pending = 0  # jobs queued and not yet taken
+# Jobs queued or running -> (the goroutine waiting for it, the function it calls),
+# for leak checks (``in_flight``).
+_in_flight: dict[Callable[[], None], tuple[G, Callable[..., Any]]] = {}
 
 
 def set_max_threads(n: int) -> int:
@@ -61,7 +65,7 @@ def call(g: G, runtime: Runtime, fn: Callable[..., Any], args: Any, kwargs: Any)
         runtime.end_blocking_call()
 
     runtime.begin_blocking_call()
-    _submit(job)
+    _submit(job, g, fn)
     g.park("blocking call")
     (returned, value), g.value = g.value, None
     if returned:
@@ -69,10 +73,18 @@ def call(g: G, runtime: Runtime, fn: Callable[..., Any], args: Any, kwargs: Any)
     raise value
 
 
-def _submit(job: Callable[[], None]) -> None:
+def in_flight() -> list[tuple[G, Callable[..., Any]]]:
+    """The blocking calls queued or running now, as (goroutine, function)
+    pairs: what a leak check reports as helper threads still busy."""
+    with _lock:
+        return list(_in_flight.values())
+
+
+def _submit(job: Callable[[], None], g: G, fn: Callable[..., Any]) -> None:
     global _pending, _threads
     with _lock:
         _pending += 1
+        _in_flight[job] = (g, fn)
         start = _pending > _idle and _threads < _max_threads
         if start:
             _threads += 1
@@ -92,5 +104,7 @@ def _helper() -> None:
             _idle -= 1
             _pending -= 1
         job()
+        with _lock:
+            del _in_flight[job]
         del job  # drop the call's arguments and outcome before waiting again
         forget_thread()  # if the call used a channel, it registered this thread

@@ -539,6 +539,14 @@ def _abandon(runtime: Runtime) -> None:
     runtime.allg.clear()
 
 
+def take_abandoned() -> list[G]:
+    """Remove and return the goroutines abandoned so far (for leak checks).
+    Safe against a run ending meanwhile: ``_abandon`` only appends."""
+    taken = abandoned[:]
+    del abandoned[: len(taken)]
+    return taken
+
+
 def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     """Start ``fn(*args, **kwargs)`` as a new goroutine and return at once."""
     if not callable(fn):
