@@ -61,6 +61,7 @@ Times are microseconds since the run started, as the format wants.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -241,7 +242,18 @@ class Tracer:
     # ---- writing --------------------------------------------------------------
 
     def write(self) -> None:
-        """Write the file (when the run has ended)."""
+        """Write the file (when the run has ended). The garbage collector is
+        paused meanwhile: the million small dicts of a big trace would make it
+        run again and again over all of them, for nothing (they hold no cycle)."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._write()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _write(self) -> None:
         with self.lock:
             flat = [(t.worker.index + 1, list(t.events)) for t in self.workers]
             flat.append((_FOREIGN_TID, list(self.foreign)))
