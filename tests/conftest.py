@@ -41,15 +41,6 @@ PATIENCE = 10.0
 _HEADER = re.compile(r"^goroutine (\d+) \[([^\]]*)\]:$", re.MULTILINE)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # The goroutines pytest plugin (a later issue) owns this marker; register it
-    # here too so that the suite runs without warnings before the plugin lands.
-    config.addinivalue_line(
-        "markers",
-        "allow_goroutine_leaks: the test leaves goroutines alive on purpose",
-    )
-
-
 # ---- subprocess programs ---------------------------------------------------------------
 
 
