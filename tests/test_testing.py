@@ -19,6 +19,13 @@ pytestmark = pytest.mark.timeout(60)
 QUICK = 0.05
 
 
+@pytest.fixture(autouse=True)
+def clean_slate() -> None:
+    """Each test starts with nothing left behind by earlier ones, also when the
+    plugin that would have forgotten it is off (``-p no:goroutines``)."""
+    ignore_current()
+
+
 def background_goroutines_blocked(count: int, reason: str) -> None:
     """Wait (from the test's plain thread) until the background runtime has
     ``count`` goroutines in ``reason``; ``runtime.stack()`` describes it here."""
