@@ -392,6 +392,7 @@ def test_once_a_node_reports_err_every_descendant_is_cancelled(procs: int) -> No
             cancel()
             assert recv_within(checked) == len(leaves)
             checks += 1
+        verify_none()  # the observers have finished
         return checks
 
     assert run(main, gomaxprocs=procs) == 20
