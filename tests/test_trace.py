@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -227,6 +228,23 @@ def test_summarize(small_trace: Path, capsys: pytest.CaptureFixture[str]) -> Non
     site, reason, count = lines[10].rsplit(None, 4)[0], "chan receive", "3"
     assert site.endswith(f"test_trace.py:{_line('# summarize: the only blocking site')}")
     assert lines[10].split()[-4:-1] == [*reason.split(), count]
+
+
+def test_summarize_into_a_closed_pipe_stops_quietly(small_trace: Path) -> None:
+    """As ``goroutines trace summarize FILE | head`` does once head has read enough."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # before the child writes: its first write fails
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "goroutines", "trace", "summarize", str(small_trace)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, "")
 
 
 def test_summarize_rejects_a_file_that_is_not_a_trace(

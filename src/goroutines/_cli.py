@@ -239,7 +239,12 @@ def _trace(options: argparse.Namespace) -> int:
     except tools.TraceError as exc:
         return _complain(str(exc), EXIT_USAGE)
     if options.action == "summarize":
-        tools.summarize(trace, sys.stdout, top=options.top)
+        try:
+            tools.summarize(trace, sys.stdout, top=options.top)
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into head: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_EXCEPTION
         return 0
     try:
         tools.plot(trace, options.output, width=options.width, dpi=options.dpi)
