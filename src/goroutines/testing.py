@@ -225,7 +225,7 @@ def _pending_timers(worker: Worker) -> list[Timer]:
     """``worker``'s pending timers, except those of goroutines' own waits (a
     ``sleep``, an fd wait's timeout): the goroutine is what is reported."""
     with worker.lock:
-        timers = [timer for timer in worker.timers._heap if timer.active]
+        timers = worker.timers.pending()
     return [timer for timer in timers if not _waits_for_goroutine(timer)]
 
 

@@ -1,7 +1,8 @@
 """A worker's poller: goroutines waiting for file descriptors (Go's netpoll).
 
-Each worker owns one ``Poller``: a ``selectors`` selector (epoll on Linux)
-holding the worker's wake-up pipe and the file descriptors its goroutines wait
+Each worker owns one ``Poller``: a kernel poller (epoll, called directly, on
+Linux; the platform's ``selectors`` class elsewhere) holding the worker's
+wake-up pipe and the file descriptors its goroutines wait
 on. The worker polls it without blocking each time it passes through its
 scheduler loop while some goroutine waits, and blocks in it when it has
 nothing to run, so an idle worker sleeps until a goroutine's fd is ready, a
@@ -20,7 +21,9 @@ reason ``IO wait``. Exactly one of three things ends the wait, and records its
              evicts waiters before closing).
 
 Registrations last one wait: a fd is in the kernel's poller only while some
-goroutine of this worker waits on it, so a fd nobody waits on can be closed
+goroutine of this worker waits on it (``poll`` unregisters the fds of the
+waits it ends at once, or epoll, level-triggered, would report them again on
+every poll until their goroutines ran), so a fd nobody waits on can be closed
 (even by a garbage-collected socket, which tells nobody) and its number
 reused without the poller noticing. The one window is a fd closed while a
 goroutine waits on it: ``evict`` marks that wait CLOSED and wakes the

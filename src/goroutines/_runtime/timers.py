@@ -67,6 +67,10 @@ class TimerHeap:
         self.active -= 1
         return True
 
+    def pending(self) -> list[Timer]:
+        """The timers that have neither fired nor been cancelled."""
+        return [timer for timer in self._heap if timer.active]
+
     def next_deadline(self) -> float | None:
         """The deadline of the earliest live timer, or None if there is none."""
         heap = self._heap

@@ -208,10 +208,7 @@ class Worker:
                     self.runq.extend(self.inbox)
                     self.inbox.clear()
             if self.poller.waiting():
-                polled = self.poller.poll(0)
-                if self.tracer is not None:
-                    self.tracer.netpoll(polled)
-                self.runq.extend(polled)
+                self._poll_io(0)
             g = self._pick_local()
             if g is None and not self.retiring:
                 g = runtime.take_global() or self._steal()
@@ -352,13 +349,17 @@ class Worker:
             timeout = None if deadline is None else max(0.0, deadline - _monotonic())
             if poll and (timeout is None or timeout > runtime.poll_interval):
                 timeout = runtime.poll_interval
-            polled = self.poller.poll(timeout)
-            if self.tracer is not None:
-                self.tracer.netpoll(polled)
-            self.runq.extend(polled)
+            self._poll_io(timeout)
         with self.lock:
             self.sleeping = False
         runtime.leave_idle(self)
+
+    def _poll_io(self, timeout: float | None) -> None:
+        """Poll for ready fds (waiting up to ``timeout``) and run their goroutines."""
+        polled = self.poller.poll(timeout)
+        if self.tracer is not None:
+            self.tracer.netpoll(polled)
+        self.runq.extend(polled)
 
     def notify(self) -> None:
         """Wake this worker if it sleeps (from any thread)."""
