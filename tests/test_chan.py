@@ -83,7 +83,9 @@ def test_channels_of_empty_values_work() -> None:
         buffered: Chan[None] = Chan(1)
         go(unbuffered.send, ())
         buffered.send(None)
-        return [unbuffered.recv(), buffered.recv_ok()]
+        received = [unbuffered.recv(), buffered.recv_ok()]
+        verify_none()  # the sender has finished
+        return received
 
     assert run(main) == [(), (None, True)]
 
@@ -1083,7 +1085,9 @@ def test_chain_of_10000_goroutines_passes_a_value_through_each() -> None:
             go(link, left, right)
             left = right
         go(left.send, 0)
-        return leftmost.recv()
+        received = leftmost.recv()
+        verify_none()  # every link has finished
+        return received
 
     assert run(main) == n
 

@@ -199,7 +199,9 @@ def test_go_accepts_any_callable() -> None:
         go(Callable(out))
         go(out.send, "bound method")
         go(functools.partial(out.send, "partial"))
-        return sorted([out.recv(), out.recv(), out.recv()], key=str)
+        received = sorted([out.recv(), out.recv(), out.recv()], key=str)
+        verify_none()  # the senders have finished
+        return received
 
     assert run(main) == ["bound method", "called", "partial"]
 

@@ -543,7 +543,9 @@ def test_timeout_case_is_not_taken_when_a_value_comes_first() -> None:
     def main() -> tuple[int, Any]:
         ch: Chan[str] = Chan()
         go(ch.send, "in time")
-        return select(ch.recv, gtime.after(10).recv)
+        chosen = select(ch.recv, gtime.after(10).recv)
+        verify_none()  # the sender has finished
+        return chosen
 
     assert run(main) == (0, "in time")
 
