@@ -45,6 +45,7 @@ MODULES = {
         "num_goroutine",
         "gosched",
         "stack",
+        "leaks",
         "set_blocking_threads",
     },
     "goroutines.testing": {"verify_none", "LeakError", "ignore_current"},

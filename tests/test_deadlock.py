@@ -104,7 +104,7 @@ def test_empty_select_in_main_is_a_deadlock(program) -> None:
         """
     )
     assert_deadlock(result)
-    assert result.reasons() == ["select (no cases)"]
+    assert result.reasons() == ["select (no cases) (leaked)"]
     block = result.goroutines[1][1]
     assert "main" in block
     assert f"prog.py:{result.line_of('# blocks here')}" in block, block
@@ -120,7 +120,7 @@ def test_nil_channel_recv_in_main_is_a_deadlock(program) -> None:
         """
     )
     assert_deadlock(result)
-    assert result.reasons() == ["chan receive (nil chan)"]
+    assert result.reasons() == ["chan receive (nil chan) (leaked)"]
 
 
 def test_nil_channel_send_in_main_is_a_deadlock(program) -> None:
@@ -133,7 +133,7 @@ def test_nil_channel_send_in_main_is_a_deadlock(program) -> None:
         """
     )
     assert_deadlock(result)
-    assert result.reasons() == ["chan send (nil chan)"]
+    assert result.reasons() == ["chan send (nil chan) (leaked)"]
 
 
 def test_unmatched_send_on_unbuffered_channel_is_a_deadlock(program) -> None:
@@ -146,7 +146,7 @@ def test_unmatched_send_on_unbuffered_channel_is_a_deadlock(program) -> None:
         """
     )
     assert_deadlock(result)
-    assert result.reasons() == ["chan send"]
+    assert result.reasons() == ["chan send (leaked)"]
     assert f"prog.py:{result.line_of('# no receiver')}" in result.goroutines[1][1]
 
 
@@ -163,7 +163,7 @@ def test_send_on_full_buffered_channel_is_a_deadlock(program) -> None:
         """
     )
     assert_deadlock(result)
-    assert result.reasons() == ["chan send"]
+    assert result.reasons() == ["chan send (leaked)"]
 
 
 def test_goroutines_waiting_on_each_other_are_a_deadlock(program) -> None:
@@ -187,7 +187,11 @@ def test_goroutines_waiting_on_each_other_are_a_deadlock(program) -> None:
         """
     )
     assert_deadlock(result)
-    assert result.reasons() == ["select", "chan receive", "chan receive"]
+    assert result.reasons() == [
+        "select (leaked)",
+        "chan receive (leaked)",
+        "chan receive (leaked)",
+    ]
     blocks = "".join(block for _, block in result.goroutines.values())
     assert "first" in blocks and "second" in blocks
     assert blocks.count("in goroutine 1") == 2
@@ -322,7 +326,7 @@ def test_uncaught_deadlock_error_shows_the_message(python) -> None:
     )
     assert returncode == 1
     assert f"DeadlockError: {HEADER}" in err
-    assert "goroutine 1 [select (no cases)]:" in err
+    assert "goroutine 1 [select (no cases) (leaked)]:" in err
 
 
 @pytest.mark.allow_goroutine_leaks
@@ -331,7 +335,7 @@ def test_deadlock_error_is_a_runtime_error_with_a_dump() -> None:
     with pytest.raises(DeadlockError) as info:
         goroutines.run(goroutines.select)
     lines = str(info.value).splitlines()
-    assert lines[:3] == [HEADER, "", "goroutine 1 [select (no cases)]:"]
+    assert lines[:3] == [HEADER, "", "goroutine 1 [select (no cases) (leaked)]:"]
 
 
 # ---- not deadlocks ------------------------------------------------------------------------

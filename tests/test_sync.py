@@ -328,7 +328,7 @@ def test_waitgroup_wait_forever_is_a_deadlock(procs: int, tmp_path: Path) -> Non
         procs,
         "# never done",
     )
-    assert [reason for reason, _ in dump.values()] == ["sync.WaitGroup.Wait"]
+    assert [reason for reason, _ in dump.values()] == ["sync.WaitGroup.Wait (leaked)"]
 
 
 # ---- Mutex -------------------------------------------------------------------------------
@@ -578,7 +578,7 @@ def test_mutex_locked_twice_in_one_goroutine_is_a_deadlock(procs: int, tmp_path:
         procs,
         "# second lock",
     )
-    assert [reason for reason, _ in dump.values()] == ["sync.Mutex.Lock"]
+    assert [reason for reason, _ in dump.values()] == ["sync.Mutex.Lock (leaked)"]
 
 
 def test_mutex_deadlock_between_two_goroutines_names_both(procs: int, tmp_path: Path) -> None:
@@ -609,9 +609,9 @@ def test_mutex_deadlock_between_two_goroutines_names_both(procs: int, tmp_path: 
         "# main waits",
     )
     assert [reason for _, (reason, _) in sorted(dump.items())] == [
-        "sync.WaitGroup.Wait",
-        "sync.Mutex.Lock",
-        "sync.Mutex.Lock",
+        "sync.WaitGroup.Wait (leaked)",
+        "sync.Mutex.Lock (leaked)",
+        "sync.Mutex.Lock (leaked)",
     ]
 
 
@@ -895,8 +895,8 @@ def test_rwmutex_recursive_read_lock_with_a_waiting_writer_is_a_deadlock(
         "# recursive read lock",
     )
     assert [reason for _, (reason, _) in sorted(dump.items())] == [
-        "sync.RWMutex.RLock",
-        "sync.RWMutex.Lock",
+        "sync.RWMutex.RLock (leaked)",
+        "sync.RWMutex.Lock (leaked)",
     ]
 
 
@@ -1030,7 +1030,7 @@ def test_once_called_from_its_own_function_is_a_deadlock(tmp_path: Path) -> None
         1,
         "# recursive do",
     )
-    assert [reason for reason, _ in dump.values()] == ["sync.Mutex.Lock"]
+    assert [reason for reason, _ in dump.values()] == ["sync.Mutex.Lock (leaked)"]
 
 
 def test_once_func_calls_f_once(procs: int) -> None:

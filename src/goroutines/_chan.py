@@ -144,7 +144,7 @@ class Chan(SendChan[T], RecvChan[T]):
             self._sendq.append(me)
         finally:
             lock.release()
-        me.park("chan send")
+        me.park("chan send", self)
         me.value = None
         if not me.ok:
             raise ClosedChannelError("send on closed channel")
@@ -186,7 +186,7 @@ class Chan(SendChan[T], RecvChan[T]):
             self._recvq.append(me)
         finally:
             lock.release()
-        me.park("chan receive")
+        me.park("chan receive", self)
         value, me.value = me.value, None
         return value if me.ok else _CLOSED
 

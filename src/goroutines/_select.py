@@ -100,7 +100,7 @@ def select(*cases: Any) -> tuple[int, Any]:
             chan._lock.release()
     if index >= 0:
         return index, value
-    me.park("select")
+    me.park("select", tuple(channels))
     index = me.select_index
     _forget(waiters, index)
     return index, _result(parsed[index][0], me)

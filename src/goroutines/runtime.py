@@ -7,8 +7,9 @@ run, they describe the background runtime (see ``goroutines.go``).
 from __future__ import annotations
 
 import os
+import sys
 
-from ._runtime import current_runtime, get_procs, set_procs
+from ._runtime import current_runtime, get_procs, leaked_goroutines, set_procs
 from ._runtime import handoff as _handoff
 from ._runtime.dump import format_goroutines
 from ._runtime.g import RUNNABLE
@@ -17,6 +18,7 @@ from ._runtime.threads import tls
 __all__ = [
     "gomaxprocs",
     "gosched",
+    "leaks",
     "num_cpu",
     "num_goroutine",
     "set_blocking_threads",
@@ -67,6 +69,23 @@ def stack() -> str:
     """A dump of every goroutine, in Go's format (see the README)."""
     runtime = current_runtime()
     return format_goroutines(list(runtime.allg.values())) if runtime is not None else ""
+
+
+def leaks() -> str:
+    """A dump of the goroutines blocked forever: parked on a channel, a select
+    or a ``sync`` type that no running goroutine, plain thread or module can
+    reach any more (Go 1.27's goroutine leak profile). Empty when there are
+    none. Each header says ``(leaked)``: ``goroutine 7 [chan send (leaked)]:``.
+
+    Exact when nothing else runs meanwhile; while other goroutines or threads
+    run, a goroutine whose only reference is being moved can be reported (Go
+    stops the world for this; see ``goroutines._runtime.leaks``).
+    """
+    runtime = current_runtime()
+    if runtime is None:
+        return ""
+    leaked = leaked_goroutines(runtime, sys._getframe(1))
+    return format_goroutines(list(leaked), leaked)
 
 
 def set_blocking_threads(n: int) -> int:

@@ -108,7 +108,8 @@ class Weighted:
         if done is not nilchan:
             stop = _context.after_func(ctx, partial(self._abandon, waiter))
         parker = waiter.parker
-        parker.park("select")  # Go's Acquire blocks in a select
+        wakers = (self, ctx) if stop is not None else self  # for leak checks
+        parker.park("select", wakers)  # Go's Acquire blocks in a select
         granted = parker.ok
         if stop is not None:
             stop()

@@ -151,7 +151,7 @@ class WaitGroup:
             self._waiters.append(me)
         finally:
             lock.release()
-        me.park("sync.WaitGroup.Wait")
+        me.park("sync.WaitGroup.Wait", self)
 
     def go(self, fn: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None:
         """Run ``fn(*args, **kwargs)`` in a new goroutine counted by this group:
@@ -226,7 +226,7 @@ class Mutex(_LockerContext):
             self._waiters.append(me)
         finally:
             lock.release()
-        me.park("sync.Mutex.Lock")  # ``unlock`` handed the mutex over, still locked
+        me.park("sync.Mutex.Lock", self)  # ``unlock`` handed the mutex over, still locked
 
     def try_lock(self) -> bool:
         """Lock if the mutex is free now, without blocking; True if it did."""
@@ -314,7 +314,7 @@ class RWMutex(_LockerContext):
             self._writers.append(me)
         finally:
             lock.release()
-        me.park("sync.RWMutex.Lock")  # handed over with ``_writer`` set for us
+        me.park("sync.RWMutex.Lock", self)  # handed over with ``_writer`` set for us
 
     def try_lock(self) -> bool:
         """Lock for writing if nobody holds or waits for it now; True if it did."""
@@ -355,7 +355,7 @@ class RWMutex(_LockerContext):
             self._readers_waiting.append(me)
         finally:
             lock.release()
-        me.park("sync.RWMutex.RLock")  # counted in ``_readers`` by whoever woke us
+        me.park("sync.RWMutex.RLock", self)  # counted in ``_readers`` by whoever woke us
 
     def try_rlock(self) -> bool:
         """Lock for reading if no writer holds or waits for it now; True if it did."""
@@ -467,7 +467,7 @@ class Once:
         finally:
             lock.release()
         if me is not None:
-            me.park("sync.Mutex.Lock")  # Go's waiters block on the Once's mutex
+            me.park("sync.Mutex.Lock", self)  # Go's waiters block on the Once's mutex
             return
         try:
             f()
@@ -571,7 +571,7 @@ class Cond:
         except BaseException:
             self._withdraw(me)
             raise
-        me.park("sync.Cond.Wait")
+        me.park("sync.Cond.Wait", self)
         self.l.lock()
 
     def _withdraw(self, me: Any) -> None:
@@ -584,7 +584,7 @@ class Cond:
                 pass
             else:
                 return
-        me.park("sync.Cond.Wait")
+        me.park("sync.Cond.Wait", self)
 
     def signal(self) -> None:
         """Wake the goroutine that has waited longest, if any."""

@@ -8,8 +8,10 @@ For each goroutine::
     created by __main__.main in goroutine 1
     \t/path/to/prog.py:30
 
-The wait reason is followed by how long the goroutine has been parked, in
-whole minutes, once that is at least one (Go's words: ``1 minutes`` too).
+The wait reason is followed by `` (leaked)`` for a goroutine the leak check
+found blocked forever (see ``leaks``), then by how long the goroutine has been
+parked, in whole minutes, once that is at least one (Go's words: ``1 minutes``
+too): ``goroutine 7 [chan send (leaked), 2 minutes]:``.
 Frames are listed outermost first, innermost call last, as a Python traceback
 reads (API.md fixes this order; Go prints the innermost frame first).
 Frames of this package are left out: a reader wants to see the line of *their*
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 from .g import DEAD, RUNNABLE, RUNNING
 
 if TYPE_CHECKING:
+    from collections.abc import Container
     from types import FrameType
 
     from .g import G
@@ -41,14 +44,15 @@ if TYPE_CHECKING:
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def format_goroutines(gs: list[G]) -> str:
-    """The dump of ``gs``, ordered by goroutine id."""
+def format_goroutines(gs: list[G], leaked: Container[G] = frozenset()) -> str:
+    """The dump of ``gs``, ordered by goroutine id; those in ``leaked`` are
+    marked so."""
     gs = sorted((g for g in gs if g.state != DEAD), key=lambda g: g.id)
-    return "\n".join(format_goroutine(g) for g in gs)
+    return "\n".join(format_goroutine(g, g in leaked) for g in gs)
 
 
-def format_goroutine(g: G) -> str:
-    lines = [f"goroutine {g.id} [{status(g)}]:"]
+def format_goroutine(g: G, leaked: bool = False) -> str:
+    lines = [f"goroutine {g.id} [{status(g, leaked)}]:"]
     frames = _frames_of(g)
     if frames:
         for frame in frames:
@@ -62,18 +66,20 @@ def format_goroutine(g: G) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status(g: G) -> str:
+def status(g: G, leaked: bool = False) -> str:
     """Go's status word for a goroutine: ``running``, ``runnable`` or its wait
-    reason, followed by ``, M minutes`` once it has waited a minute or more."""
+    reason, then `` (leaked)`` if ``leaked``, then ``, M minutes`` once it has
+    waited a minute or more."""
     if g.state == RUNNING:
         return "running"
     if g.state == RUNNABLE:
         return "runnable"
+    reason = f"{g.wait_reason} (leaked)" if leaked else g.wait_reason
     since = getattr(g, "waiting_since", None)  # park sets it before state; a dump reads racily
     minutes = int((time.monotonic() - since) // 60) if since is not None else 0
     if minutes >= 1:
-        return f"{g.wait_reason}, {minutes} minutes"  # Go's words, "1 minutes" included
-    return g.wait_reason
+        return f"{reason}, {minutes} minutes"  # Go's words, "1 minutes" included
+    return reason
 
 
 def _frames_of(g: G) -> list[FrameType]:

@@ -7,11 +7,12 @@ greenlet that carries its stack. It is also the waiter record for a simple
 
 Who may touch what (the invariants every other module relies on):
 
-- ``state``, ``wait_reason``, ``waiting_since``, ``greenlet``, ``worker`` are
-  written only by the thread of the worker the G runs on (its own thread once
-  started), except that ``make_ready`` is called by whichever party wakes the
-  G; the wake-up is published to the G's worker through that worker's locked
-  inbox, so the worker sees the writes the waker made before it.
+- ``state``, ``wait_reason``, ``waiting_since``, ``waiting_on``, ``greenlet``,
+  ``worker`` are written only by the thread of the worker the G runs on (its
+  own thread once started), except that ``make_ready`` is called by whichever
+  party wakes the G; the wake-up is published to the G's worker through that
+  worker's locked inbox, so the worker sees the writes the waker made before
+  it.
 - A G is *pinned*: once ``greenlet`` is set it only ever runs on ``worker``'s
   thread, because a greenlet cannot move between OS threads.
 - ``value``/``ok``/``select_index`` belong to whoever dequeued the G from a
@@ -58,6 +59,7 @@ class G:
     ok: bool
     select_index: int
     waiting_since: float  # time.monotonic() of the last park; read by dumps
+    waiting_on: object  # what the last park said can wake it; read by ``leaks``
 
     __slots__ = (
         "args",
@@ -72,6 +74,7 @@ class G:
         "state",
         "value",
         "wait_reason",
+        "waiting_on",
         "waiting_since",
         "worker",
     )
@@ -97,8 +100,13 @@ class G:
         self.parent_id = parent_id
         self.created_at = created_at
 
-    def park(self, wait_reason: str) -> None:
+    def park(self, wait_reason: str, waiting_on: object = None) -> None:
         """Block this goroutine until some party calls ``make_ready``.
+
+        ``waiting_on`` names the object whose owner can wake it (the channel,
+        the lock), or a tuple of them (a select's channels), for the leak
+        check (``leaks``): a goroutine waiting on objects nothing running can
+        reach will never wake.
 
         The caller must have published this G (or a waiter pointing to it) where
         a waker can find it, and released the lock guarding that place, before
@@ -108,6 +116,7 @@ class G:
         """
         self.wait_reason = wait_reason  # before state: a dump on another thread reads both
         self.waiting_since = _monotonic()
+        self.waiting_on = waiting_on
         self.state = WAITING
         self.worker.switch_away()
 

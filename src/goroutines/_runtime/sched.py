@@ -42,7 +42,7 @@ import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import monitor, threads
+from . import leaks, monitor, threads
 from .dump import format_goroutines
 from .g import G
 from .threads import tls
@@ -51,7 +51,7 @@ from .worker import Worker
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from types import CodeType
+    from types import CodeType, FrameType
 
 R = TypeVar("R")
 
@@ -309,7 +309,10 @@ class Runtime:
         worker.interrupt()  # it looks again, and keeps looking until the grace is over
 
     def _deadlock_error(self) -> DeadlockError:
-        dump = format_goroutines(list(self.allg.values()))
+        """The error for a deadlock, with a dump marking the leaked goroutines:
+        those blocked on something no plain thread (or module) can reach."""
+        leaked = leaked_goroutines(self, sys._getframe())
+        dump = format_goroutines(list(self.allg.values()), leaked)
         return DeadlockError(f"all goroutines are asleep - deadlock!\n\n{dump}")
 
     # ---- ending a run --------------------------------------------------------
@@ -545,6 +548,13 @@ def take_abandoned() -> list[G]:
     taken = abandoned[:]
     del abandoned[: len(taken)]
     return taken
+
+
+def leaked_goroutines(runtime: Runtime, caller: FrameType) -> set[G]:
+    """The goroutines of ``runtime`` blocked forever (see ``leaks``). The live
+    goroutines of every runtime count as roots. ``caller``: see ``find_leaked``."""
+    everyone = [g for r in (_active, _background) if r is not None for g in list(r.allg.values())]
+    return {g for g in leaks.find_leaked(everyone, caller) if runtime.allg.get(g.id) is g}
 
 
 def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:

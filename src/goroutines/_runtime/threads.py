@@ -123,7 +123,7 @@ class ThreadParker:
         self.ok = False
         self.select_index = -1
 
-    def park(self, wait_reason: str) -> None:
+    def park(self, wait_reason: str, waiting_on: object = None) -> None:
         with _state_lock:
             if self._pending:
                 self._pending = False
