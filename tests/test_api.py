@@ -48,7 +48,7 @@ MODULES = {
         "leaks",
         "set_blocking_threads",
     },
-    "goroutines.testing": {"verify_none", "LeakError", "ignore_current"},
+    "goroutines.testing": {"verify_none", "LeakError", "ignore_current", "wait_blocked"},
 }
 
 

@@ -267,6 +267,15 @@ class Chan(SendChan[T], RecvChan[T]):
             return _CLOSED
         return _EMPTY
 
+    def _has_waiter(self, parker: Any, *, sending: bool) -> bool:
+        """Whether ``parker`` (a goroutine or thread, itself or as a case of
+        its select) waits to send on (``sending``) or receive from this channel."""
+        with self._lock:
+            queue = self._sendq if sending else self._recvq
+            return any(
+                is_live(w) and (w is parker or getattr(w, "parker", None) is parker) for w in queue
+            )
+
     def _drop_stale(self) -> None:
         """Caller holds ``_lock``: rebuild the wait queues once about half of
         their waiters are stale. ``_stale`` counts the stale waiters selects

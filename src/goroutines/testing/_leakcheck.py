@@ -1,4 +1,4 @@
-"""``goroutines.testing``: leak checks for tests (Go's ``goleak``).
+"""Leak checks for tests (Go's ``goleak``): ``verify_none``, ``ignore_current``.
 
 A test leaks when, once it is over, it leaves behind:
 
@@ -54,17 +54,17 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import time as _gtime
-from ._runtime import current_runtime, handoff, running_goroutine, sched
-from ._runtime.dump import format_goroutines
-from ._runtime.g import DEAD, RUNNING, WAITING, G
+from .. import time as _gtime
+from .._runtime import current_runtime, handoff, running_goroutine, sched
+from .._runtime.dump import format_goroutines
+from .._runtime.g import DEAD, RUNNING, WAITING, G
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from ._runtime.sched import Runtime
-    from ._runtime.timers import Timer
-    from ._runtime.worker import Worker
+    from .._runtime.sched import Runtime
+    from .._runtime.timers import Timer
+    from .._runtime.worker import Worker
 
 __all__ = ["LeakError", "ignore_current", "verify_none"]
 
