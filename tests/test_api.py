@@ -48,7 +48,14 @@ MODULES = {
         "leaks",
         "set_blocking_threads",
     },
-    "goroutines.testing": {"verify_none", "LeakError", "ignore_current", "wait_blocked"},
+    "goroutines.testing": {
+        "verify_none",
+        "LeakError",
+        "ignore_current",
+        "wait_blocked",
+        "synctest",
+    },
+    "goroutines.testing.synctest": {"run", "wait"},
 }
 
 

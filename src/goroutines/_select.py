@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from ._chan import _CLOSED, _EMPTY, Chan, ClosedChannelError, _RecvView, _SendView, nilchan
 from ._runtime import G, ThreadParker, current, register_thread
+from ._runtime.threads import tls
 
 _RECV: Final = 0
 _RECV_OK: Final = 1
@@ -157,8 +158,10 @@ def _poll(parsed: list[_Case], order: list[int]) -> tuple[int, Any]:
     Appends each case tried to ``order``: when none was ready, that is a random
     permutation of the cases, the order in which ``_enqueue`` queues them."""
     candidates = [i for i, (kind, chan, _) in enumerate(parsed) if chan is not None]
+    worker = getattr(tls, "worker", None)
+    rand = worker.random if worker is not None else _random  # seeded in a seeded run
     while candidates:
-        pick = int(_random() * len(candidates))
+        pick = int(rand() * len(candidates))
         index = candidates[pick]
         candidates[pick] = candidates[-1]
         candidates.pop()

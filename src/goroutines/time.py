@@ -1,7 +1,8 @@
 """``goroutines.time``: sleeping, timers and tickers, as Go's ``time`` package.
 
 Durations are float seconds; a ``datetime.timedelta`` is accepted wherever a
-duration is. Times are on the ``now()`` clock (``time.monotonic``).
+duration is. Times are on the ``now()`` clock: ``time.monotonic``, except in a
+run of ``goroutines.testing.synctest``, whose clock is fake.
 
 Timer and ticker channels follow Go 1.23: they behave as unbuffered channels
 (``len`` and ``cap`` are 0), so after ``stop()`` or ``reset()`` returns, no value
@@ -19,6 +20,7 @@ from typing import Any
 
 from ._chan import Chan, RecvChan, nilchan
 from ._runtime import current, go, in_goroutine, start_timer, stop_timer
+from ._runtime import now as _now
 from ._runtime.timers import Timer as _RuntimeTimer
 
 __all__ = [
@@ -47,7 +49,12 @@ Hour = 3600.0
 
 # The real ``time.sleep``, kept before ``goroutines.patch()`` can replace it.
 _thread_sleep = _time.sleep
-now = _time.monotonic
+
+
+def now() -> float:
+    """The current time in seconds on a monotonic clock (``time.monotonic``;
+    in a ``goroutines.testing.synctest`` run, that run's fake clock)."""
+    return _now()
 
 
 def since(t: float) -> float:

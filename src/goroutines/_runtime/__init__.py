@@ -10,7 +10,8 @@ the few calls re-exported here and nothing else:
 - ``register_thread()``: every public operation calls it first, so that plain
   threads using goroutines objects are known to the deadlock detector.
 - ``start_timer(seconds, fn, arg)`` / ``stop_timer(timer)``: run ``fn(arg, now)``
-  later on a worker's scheduler (never blocking).
+  later on a worker's scheduler (never blocking). ``now()``: the clock timers
+  go by (a run's fake clock in a bubble, else ``time.monotonic``).
 - ``wait_fds(fds, timeout)`` / ``evict_fd(fd)``: park the running goroutine
   until a file descriptor is ready (``netpoll``); wake its waiters before a fd
   is closed. ``running_goroutine()`` tells whether the caller is a goroutine
@@ -38,6 +39,7 @@ from .sched import (
     go,
     leaked_goroutines,
     run,
+    run_in_bubble,
     run_program,
     set_procs,
 )
@@ -64,14 +66,17 @@ __all__ = [
     "go",
     "in_goroutine",
     "leaked_goroutines",
+    "now",
     "register_thread",
     "run",
+    "run_in_bubble",
     "run_program",
     "running_goroutine",
     "set_procs",
     "start_timer",
     "stop_timer",
     "wait_fds",
+    "wait_in_bubble",
 ]
 
 
@@ -109,13 +114,30 @@ def wait_fds(fds: Sequence[tuple[int, int]], timeout: float | None) -> int:
     return _netpoll.wait(g, fds, timeout)
 
 
+def now() -> float:
+    """The caller's clock: its run's (fake in a bubble, see ``bubble``) on a
+    worker, else ``time.monotonic()``."""
+    worker = getattr(tls, "worker", None)
+    return worker.now() if worker is not None else time.monotonic()
+
+
+def wait_in_bubble() -> None:
+    """Go's ``synctest.Wait``: park the calling goroutine until every other
+    goroutine of its run is durably blocked (see ``bubble``)."""
+    g = running_goroutine()
+    runtime = g.worker.runtime if g is not None else None
+    if g is None or runtime is None or runtime.bubble is None:
+        raise RuntimeError("synctest.wait: call it from a goroutine of synctest.run")
+    runtime.bubble.wait(g, runtime.lock)
+
+
 def start_timer(seconds: float, fn: Any, arg: Any) -> Timer:
     """Call ``fn(arg, now)`` in ``seconds`` on this worker (or, from a plain
     thread, on the background runtime). ``fn`` must not block."""
     worker = getattr(tls, "worker", None)
     if worker is None:
         worker = background_runtime().workers[0]
-    timer = Timer(time.monotonic() + seconds, fn, arg)
+    timer = Timer(worker.now() + seconds, fn, arg)
     worker.add_timer(timer)
     return timer
 

@@ -52,7 +52,6 @@ import os
 import select
 import selectors
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from .timers import Timer
@@ -321,7 +320,7 @@ def wait(g: G, fds: Sequence[tuple[int, int]], timeout: float | None) -> int:
     pending = FdWait(g, fds)
     poller.add(pending)
     if timeout is not None:
-        pending.timer = Timer(time.monotonic() + timeout, _time_out, pending)
+        pending.timer = Timer(worker.now() + timeout, _time_out, pending)
         worker.add_timer(pending.timer)
     g.park("IO wait")
     poller.remove(pending)

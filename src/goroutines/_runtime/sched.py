@@ -43,8 +43,10 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import leaks, monitor, threads
+from .bubble import Bubble
 from .dump import format_goroutines
 from .g import G
+from .seeded import SeededChoices
 from .threads import tls
 from .trace import Tracer
 from .worker import Worker
@@ -82,9 +84,21 @@ class DeadlockError(RuntimeError):
 class Runtime:
     """One scheduler instance. See the module docstring."""
 
-    def __init__(self, nprocs: int, *, background: bool, tracer: Tracer | None = None) -> None:
+    def __init__(
+        self,
+        nprocs: int,
+        *,
+        background: bool,
+        tracer: Tracer | None = None,
+        bubble: Bubble | None = None,
+        seeded: SeededChoices | None = None,
+    ) -> None:
         self.background = background
         self.tracer = tracer  # set for a run with trace=; never changes
+        self.bubble = bubble  # set for a run with a fake clock; never changes
+        self.seeded = seeded  # set for a run with seeded scheduling; never changes
+        # The run's clock: fake in a bubble, else time.monotonic. Never changes.
+        self.now: Callable[[], float] = bubble.now if bubble is not None else time.monotonic
         self.lock = threading.Lock()
         self.workers: list[Worker] = []
         self.idle: list[Worker] = []
@@ -144,6 +158,8 @@ class Runtime:
         New workers start now. Surplus workers retire: they stop taking new
         goroutines and exit once the goroutines pinned to them have finished.
         """
+        if self.seeded is not None and n != 1:
+            raise RuntimeError("gomaxprocs: a seeded run has exactly one worker")
         with self.lock:
             active = [w for w in self.workers if not w.retiring]
             self.nprocs = n
@@ -211,7 +227,8 @@ class Runtime:
         """Register ``worker`` as idle. Returns None when it must not sleep
         (work appeared, or the runtime just stopped), else whether it should
         wake up periodically to look again at plain threads that still run
-        and at a busy background runtime."""
+        and at a busy background runtime. In a bubble, the last worker to go
+        idle moves the fake clock (see ``bubble``)."""
         with self.lock:
             if self.done or self.global_queue:
                 return None
@@ -221,13 +238,20 @@ class Runtime:
             if len(self.idle) < len(self.workers) or self.background:
                 return False
             liveness = self._liveness()
-            if liveness is not _DEADLOCK:
-                self._deadlock_since = None
-                return liveness is _POLL
-            if not self._deadlock_confirmed():
-                return True
-            self._stop_locked(error=self._deadlock_error())
-            return None
+            step = None
+            if self.bubble is not None and liveness is not _POLL:
+                step = self.bubble.step_locked(self.workers, self.blocking_calls)
+            if step is None:
+                if liveness is not _DEADLOCK:
+                    self._deadlock_since = None
+                    return liveness is _POLL
+                if not self._deadlock_confirmed():
+                    return True
+                self._stop_locked(error=self._deadlock_error())
+                return None
+            self._deadlock_since = None
+        step()
+        return None
 
     def leave_idle(self, worker: Worker) -> None:
         with self.lock:
@@ -441,6 +465,29 @@ def run(
     return _start(main, args, kwargs, nprocs, hosts_program=False, trace=trace)
 
 
+def run_in_bubble(
+    main: Callable[..., R], args: Any, kwargs: Any, gomaxprocs: int | None, seed: int | None
+) -> R:
+    """``run(main, *args, **kwargs)`` with a fake clock (see ``bubble``) and,
+    given a seed, seeded scheduling on one worker (see ``seeded``); an
+    exception it raises then has a note naming the seed."""
+    nprocs = _check_run(main, gomaxprocs, False, None)
+    if seed is None:
+        return _start(main, args, kwargs, nprocs, hosts_program=False, trace=None, bubble=Bubble())
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+    if gomaxprocs not in (None, 1):
+        raise ValueError(f"a seeded run has exactly one worker, not gomaxprocs={gomaxprocs}")
+    seeded = SeededChoices(seed)
+    try:
+        return _start(
+            main, args, kwargs, 1, hosts_program=False, trace=None, bubble=Bubble(), seeded=seeded
+        )
+    except BaseException as exc:
+        exc.add_note(f"scheduling seed {seed}: pass seed={seed} to replay this interleaving")
+        raise
+
+
 def run_program(
     main: Callable[[], R], *, gomaxprocs: int | None, race: bool, trace: str | None
 ) -> R:
@@ -470,13 +517,15 @@ def _start(
     *,
     hosts_program: bool,
     trace: str | None,
+    bubble: Bubble | None = None,
+    seeded: SeededChoices | None = None,
 ) -> R:
     global _active
     with _state_lock:
         if _active is not None or getattr(tls, "worker", None) is not None:
             raise RuntimeError("goroutines.run: a run is already active in this process")
         tracer = Tracer(os.fspath(trace)) if trace is not None else None
-        runtime = Runtime(nprocs, background=False, tracer=tracer)
+        runtime = Runtime(nprocs, background=False, tracer=tracer, bubble=bubble, seeded=seeded)
         runtime.hosts_program = hosts_program
         _active = runtime
     try:

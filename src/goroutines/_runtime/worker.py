@@ -44,8 +44,8 @@ Invariants:
 
 from __future__ import annotations
 
+import random
 import threading
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,6 @@ _SCHED_EVERY = 64
 # Finished goroutines' greenlets kept for reuse, per worker.
 _FREE_MAX = 1024
 
-_monotonic = time.monotonic
 _get_ident = threading.get_ident
 
 
@@ -75,6 +74,7 @@ class Worker:
 
     def __init__(self, runtime: Runtime, index: int) -> None:
         self.runtime = runtime
+        self.now = runtime.now  # the run's clock (fake in a bubble)
         self.index = index
         self.runq: deque[G] = deque()
         self.newq: deque[G] = deque()
@@ -92,9 +92,12 @@ class Worker:
         self.scheduler: greenlet | None = None
         self._ids: Any = iter(())
         self.poller = Poller(self.lock)
+        self.random = random.random  # select's choices (seeded: see ``seeded``)
         self.tracer: WorkerTrace | None = None  # see ``trace``: set only when tracing
         if runtime.tracer is not None:
             self.tracer = runtime.tracer.attach(self)
+        if runtime.seeded is not None:
+            runtime.seeded.attach(self)
 
     # ---- entry points ---------------------------------------------------
 
@@ -327,7 +330,7 @@ class Worker:
             return self.timers.cancel(timer)
 
     def _run_timers(self) -> None:
-        now = _monotonic()
+        now = self.now()
         with self.lock:
             due = self.timers.pop_expired(now)
         if self.tracer is not None:
@@ -346,7 +349,9 @@ class Worker:
             deadline = self.timers.next_deadline()
         poll = runtime.enter_idle(self)
         if poll is not None:
-            timeout = None if deadline is None else max(0.0, deadline - _monotonic())
+            if runtime.bubble is not None:
+                deadline = None  # a fake clock moves only in enter_idle, which wakes us
+            timeout = None if deadline is None else max(0.0, deadline - self.now())
             if poll and (timeout is None or timeout > runtime.poll_interval):
                 timeout = runtime.poll_interval
             self._poll_io(timeout)
