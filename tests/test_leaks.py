@@ -91,6 +91,23 @@ def bystander() -> Chan[None]:
     return release
 
 
+def leaks_after(setup: Callable[[], object], blocked: dict[str, int]) -> str:
+    """Run ``setup()`` in a run, next to a bystander; once ``blocked`` goroutines
+    are parked (wait reason -> count, the bystander's ``chan receive``
+    included), return ``runtime.leaks()``."""
+
+    def main() -> str:
+        release = bystander()
+        setup()
+        for reason, count in blocked.items():
+            wait_until_blocked(count, reason)
+        dump = runtime.leaks()
+        release.close()
+        return dump
+
+    return goroutines.run(main)
+
+
 def window_pair() -> tuple[Callable[[], None], Chan[None], Chan[None]]:
     """A race window to force an interleaving: the goroutine that calls
     ``window()`` stops there until the driver has received from ``entered``
@@ -298,15 +315,7 @@ def test_method_contract_violation() -> None:
     owner must be stopped by it; the owner returns without calling ``stop``,
     and the worker's select on its queue and its done channel leaks."""
 
-    def main() -> str:
-        release = bystander()
-        worker_lifecycle([None] * 10)
-        wait_until_blocked(1, "select")
-        dump = runtime.leaks()
-        release.close()
-        return dump
-
-    dump = goroutines.run(main)
+    dump = leaks_after(lambda: worker_lifecycle([None] * 10), {"select": 1})
     assert_leaks(dump, Counter({("select", q("Worker.loop")): 1}))
 
 
@@ -424,16 +433,8 @@ def test_cockroach1055() -> None:
     WaitGroup leak); the tasks wait for a stop that never comes and the
     goroutine waiting for the shutdown leaks with them."""
 
-    def main() -> str:
-        release = bystander()
-        go(cockroach1055)
-        wait_until_blocked(4, "chan receive")  # bystander, cockroach1055, two tasks
-        wait_until_blocked(1, "sync.WaitGroup.Wait")
-        dump = runtime.leaks()
-        release.close()
-        return dump
-
-    dump = goroutines.run(main)
+    # Receiving: the bystander, cockroach1055 and two tasks.
+    dump = leaks_after(lambda: go(cockroach1055), {"chan receive": 4, "sync.WaitGroup.Wait": 1})
     assert_leaks(
         dump,
         Counter(
@@ -598,16 +599,9 @@ def test_kubernetes58107_cond_rwmutex() -> None:
     the write lock, and a worker of the other queue then blocks on the read
     lock behind the writer. All three leak (Cond, RWMutex.Lock, RLock)."""
 
-    def main() -> str:
-        release = bystander()
-        kubernetes58107()
-        wait_until_blocked(1, "sync.RWMutex.RLock")
-        dump = runtime.leaks()
-        release.close()
-        return dump
-
+    dump = leaks_after(kubernetes58107, {"sync.RWMutex.RLock": 1})
     assert_leaks(
-        goroutines.run(main),
+        dump,
         Counter(
             {
                 ("sync.Cond.Wait", q("ResourceQuotaController.worker")): 1,
@@ -670,15 +664,7 @@ def test_kubernetes62464_rwmutex() -> None:
     down, another one; a writer arriving in between waits for the first read
     lock and keeps the second out (a waiting writer has priority): both leak."""
 
-    def main() -> str:
-        release = bystander()
-        kubernetes62464()
-        wait_until_blocked(1, "sync.RWMutex.RLock")
-        dump = runtime.leaks()
-        release.close()
-        return dump
-
-    dump = goroutines.run(main)
+    dump = leaks_after(kubernetes62464, {"sync.RWMutex.RLock": 1})
     assert_leaks(
         dump,
         Counter(
@@ -749,16 +735,9 @@ def test_moby28462_mutex_and_channel() -> None:
     sends on the monitor's stop channel; the monitor, past its select, waits
     for that lock: a lock and a channel in a cycle, both goroutines leak."""
 
-    def main() -> str:
-        release = bystander()
-        moby28462()
-        wait_until_blocked(1, "sync.Mutex.Lock")
-        dump = runtime.leaks()
-        release.close()
-        return dump
-
+    dump = leaks_after(moby28462, {"sync.Mutex.Lock": 1})
     assert_leaks(
-        goroutines.run(main),
+        dump,
         Counter(
             {
                 ("sync.Mutex.Lock", q("moby28462_monitor")): 1,
@@ -809,16 +788,7 @@ def test_moby30408_cond() -> None:
     the plugin's Cond, so ``wait_active`` waits forever (a Cond leak), and so
     does the goroutine waiting for it on a channel."""
 
-    def main() -> str:
-        release = bystander()
-        go(moby30408)
-        wait_until_blocked(1, "sync.Cond.Wait")
-        wait_until_blocked(2, "chan receive")
-        dump = runtime.leaks()
-        release.close()
-        return dump
-
-    dump = goroutines.run(main)
+    dump = leaks_after(lambda: go(moby30408), {"sync.Cond.Wait": 1, "chan receive": 2})
     assert_leaks(
         dump,
         Counter(
