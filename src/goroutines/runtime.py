@@ -77,9 +77,11 @@ def leaks() -> str:
     reach any more (Go 1.27's goroutine leak profile). Empty when there are
     none. Each header says ``(leaked)``: ``goroutine 7 [chan send (leaked)]:``.
 
-    Exact when nothing else runs meanwhile; while other goroutines or threads
-    run, a goroutine whose only reference is being moved can be reported (Go
-    stops the world for this; see ``goroutines._runtime.leaks``).
+    As Go does, it stops the world for the scan: the other workers wait in
+    their schedulers. Plain threads keep running, so a goroutine whose only
+    reference a thread is moving meanwhile can be reported. Without the GIL,
+    raises ``RuntimeError`` if a worker runs a goroutine that does not yield
+    for 0.25 s (see ``goroutines._runtime.leaks``).
     """
     runtime = current_runtime()
     if runtime is None:

@@ -17,23 +17,22 @@ reads (API.md fixes this order; Go prints the innermost frame first).
 Frames of this package are left out: a reader wants to see the line of *their*
 code that blocked (``ch.recv()``), not the runtime's switch into the scheduler.
 
-Reading another goroutine's stack is racy by nature (it may be running on
-another worker); the dump is a snapshot, as Go's is. With the GIL, each read
-of a frame is atomic with respect to greenlet switches, so a goroutine that
-runs, parks or finishes meanwhile only makes the snapshot stale. Without the
-GIL (3.13t), a greenlet that its worker resumes while another thread reads its
-frames can crash the interpreter; that is a known limit, not yet fixed.
+Stacks are read where that is safe (``stacks.read_stacks``): without the
+GIL, by each worker for its own goroutines. A goroutine whose worker does not
+answer in time (it runs a goroutine that never yields) is shown by its
+function, and a running one with Go's words for that: ``goroutine running on
+other thread; stack unavailable``. The dump is a snapshot, as Go's is: a
+goroutine may have moved on since.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from .g import DEAD, RUNNABLE, RUNNING
+from .stacks import innermost_frame, read_stacks
 
 if TYPE_CHECKING:
     from collections.abc import Container
@@ -44,21 +43,24 @@ if TYPE_CHECKING:
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def format_goroutines(gs: list[G], leaked: Container[G] = frozenset()) -> str:
+def format_goroutines(
+    gs: list[G], leaked: Container[G] = frozenset(), *, quiescent: bool = False
+) -> str:
     """The dump of ``gs``, ordered by goroutine id; those in ``leaked`` are
-    marked so."""
+    marked so. ``quiescent``: no worker can switch a goroutine meanwhile (the
+    deadlock check), so stacks may be read from this thread."""
     gs = sorted((g for g in gs if g.state != DEAD), key=lambda g: g.id)
-    return "\n".join(format_goroutine(g, g in leaked) for g in gs)
+    stacks = read_stacks(gs, _frame_lines, quiescent=quiescent)
+    return "\n".join(format_goroutine(g, g in leaked, stacks.get(g)) for g in gs)
 
 
-def format_goroutine(g: G, leaked: bool = False) -> str:
+def format_goroutine(g: G, leaked: bool, stack: list[str] | None) -> str:
+    """One goroutine's block; ``stack``: its frame lines, None if unreadable."""
     lines = [f"goroutine {g.id} [{status(g, leaked)}]:"]
-    frames = _frames_of(g)
-    if frames:
-        for frame in frames:
-            code = frame.f_code
-            lines.append(f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}(...)")
-            lines.append(f"\t{code.co_filename}:{frame.f_lineno}")
+    if stack:
+        lines.extend(stack)
+    elif stack is None and g.greenlet is not None and g.state == RUNNING:
+        lines.append("goroutine running on other thread; stack unavailable")
     elif g.fn is not None:
         lines.extend(_function_lines(g))
     if g.parent_id or g.created_at is not None:
@@ -82,20 +84,10 @@ def status(g: G, leaked: bool = False) -> str:
     return reason
 
 
-def _frames_of(g: G) -> list[FrameType]:
-    top: FrameType | None
-    if g.state == RUNNING:
-        worker = getattr(g, "worker", None)  # racy by nature; see the module docstring
-        if worker is None:
-            return []
-        if worker.thread_id == threading.get_ident():
-            top = sys._getframe(1)
-        else:
-            top = sys._current_frames().get(worker.thread_id)
-    elif g.greenlet is not None:
-        top = g.greenlet.gr_frame
-    else:
-        return []
+def _frame_lines(g: G) -> list[str]:
+    """``g``'s frames outside this package, outermost first, two lines each
+    (called where reading them is safe: see ``stacks``)."""
+    top = innermost_frame(g)
     frames: list[FrameType] = []
     while top is not None:
         if not top.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -103,8 +95,12 @@ def _frames_of(g: G) -> list[FrameType]:
         elif frames and top.f_code.co_name == "_execute":
             break  # the bottom of this goroutine's own stack
         top = top.f_back
-    frames.reverse()
-    return frames
+    lines = []
+    for frame in reversed(frames):
+        code = frame.f_code
+        lines.append(f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}(...)")
+        lines.append(f"\t{code.co_filename}:{frame.f_lineno}")
+    return lines
 
 
 def _function_lines(g: G) -> list[str]:

@@ -37,16 +37,19 @@ The algorithm (Go's fixed point)
 
 Limits
 ------
-Go stops the world for this; we cannot stop a goroutine that never yields, or a
-plain thread. The scan is exact when nothing runs meanwhile (the deadlock dump;
-a program whose only running goroutine is the caller). While other goroutines
-or threads run, a reference in motion (taken out of a local not yet scanned,
-stored into an object already scanned) can go unseen and its waiter be
-reported; a goroutine that left its wait before the scan ends is not reported.
-References held only by C code (``atexit``, an extension's globals) are not
-seen. Stacks are read as their locals (``frame.f_locals``): a value that lives
-only on the evaluation stack of a suspended frame (an argument being built) is
-not seen either.
+Go stops the world for this; ``find_leaked`` stops every other worker in its
+scheduler for the scan (``stacks.world_stopped``), so no goroutine runs
+meanwhile but the caller, and every stack is read safely. Plain threads are
+not stopped: a reference one of them moves during the scan (out of a local
+not yet scanned, into an object already scanned) can go unseen and its waiter
+be reported; a goroutine that left its wait before the scan ends is not. A
+worker running a goroutine that never yields cannot be stopped: with the GIL
+the scan goes on (that goroutine's stack is read as it runs); without it,
+``find_leaked`` raises ``RuntimeError`` rather than read objects that
+goroutine may be changing. References held only by C code (``atexit``, an
+extension's globals) are not seen. Stacks are read as their locals
+(``frame.f_locals``): a value that lives only on the evaluation stack of a
+suspended frame (an argument being built) is not seen either.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ from typing import TYPE_CHECKING
 
 from greenlet import greenlet
 
-from .g import DEAD, WAITING, G
+from .g import DEAD, RUNNING, WAITING, G
+from .stacks import TIMEOUT, gil_enabled, innermost_frame, read_stacks, world_stopped
 from .timers import Timer
 from .worker import Worker
 
@@ -88,20 +92,43 @@ LEAKABLE = frozenset(
 _SCHEDULER_LOOP = Worker.run_loop.__code__
 
 
-def find_leaked(goroutines: Iterable[G], caller: FrameType) -> list[G]:
-    """The goroutines among ``goroutines`` that are leaked (see the module
-    docstring). ``caller`` is the frame to scan for the calling thread, so that
-    the scan's own bookkeeping does not count as a reference."""
+def find_leaked(
+    goroutines: list[G], caller: FrameType, workers: list[Worker], *, quiescent: bool
+) -> list[G]:
+    """The goroutines among ``goroutines`` (those of ``workers``' runtimes) that
+    are leaked (see the module docstring). ``caller`` is the frame to scan for
+    the calling thread, so that the scan's own bookkeeping does not count as a
+    reference. ``quiescent``: no worker can run a goroutine meanwhile (the
+    deadlock check); otherwise the others are stopped for the scan, and
+    without the GIL a scan they cannot all be stopped for raises
+    ``RuntimeError`` rather than read what goroutines are changing."""
+    if quiescent:
+        return _scan(goroutines, caller, workers)
+    with world_stopped(workers) as stopped:
+        if not stopped and not gil_enabled():
+            raise RuntimeError(
+                "runtime.leaks: a goroutine on another worker has not yielded for "
+                f"{TIMEOUT} s; without the GIL, stacks it may be changing cannot be read"
+            )
+        return _scan(goroutines, caller, workers)
+
+
+def _scan(goroutines: list[G], caller: FrameType, workers: list[Worker]) -> list[G]:
+    """``find_leaked`` once reading every stack is safe."""
     candidates: dict[G, tuple[tuple[object, ...], float]] = {}
-    reachable = _Reachable()
+    live: list[G] = []
     for g in goroutines:
         if g.state == WAITING and g.wait_reason in LEAKABLE:
             candidates[g] = (_wakers(g.waiting_on), g.waiting_since)
         elif g.state != DEAD:
-            reachable.add_goroutine(g)
+            live.append(g)
     if not candidates:
         return []
-    reachable.add_roots(caller)
+    stacks = read_stacks(live, _stack_values, quiescent=True)  # candidates: when woken
+    reachable = _Reachable()
+    reachable.add_roots(caller, {worker.thread_id for worker in workers})
+    for g in live:
+        reachable.add_goroutine(g, stacks.get(g, ()))
     while True:
         reachable.mark()
         woken = [g for g, (wakers, _) in candidates.items() if any(map(reachable.has, wakers))]
@@ -109,11 +136,26 @@ def find_leaked(goroutines: Iterable[G], caller: FrameType) -> list[G]:
             break
         for g in woken:
             del candidates[g]
-            reachable.add_goroutine(g)
+            reachable.add_goroutine(g, read_stacks([g], _stack_values, quiescent=True).get(g, ()))
     # Report only goroutines still in the very wait the scan started from.
     return [
         g for g, (_, since) in candidates.items() if g.state == WAITING and g.waiting_since == since
     ]
+
+
+def _stack_values(g: G) -> list[object]:
+    """What ``g``'s frames refer to: locals, globals, code. Empty for the
+    goroutine running here: the caller's frame is a root already."""
+    if g.state == RUNNING and g.worker.thread_id == threading.get_ident():
+        return []
+    values: list[object] = []
+    frame = innermost_frame(g)
+    while frame is not None and frame.f_code is not _SCHEDULER_LOOP:
+        values.append(frame.f_globals)
+        values.append(frame.f_code)
+        values.extend(frame.f_locals.values())
+        frame = frame.f_back
+    return values
 
 
 def _wakers(waiting_on: object) -> tuple[object, ...]:
@@ -147,24 +189,28 @@ class _Reachable:
             self._seen[id(obj)] = obj
             self._frontier.append(obj)
 
-    def add_roots(self, caller: FrameType) -> None:
+    def add_roots(self, caller: FrameType, worker_threads: set[int]) -> None:
+        """Modules, signal handlers, ``gc.garbage``, and the stacks of the
+        plain threads and the caller; workers' stacks are read per goroutine
+        (``add_goroutine``)."""
         self.add(sys.modules)
         self.add(gc.garbage)
         for signum in signal.valid_signals():
             self.add(signal.getsignal(signum))
-        frames = sys._current_frames()
-        frames[threading.get_ident()] = caller
-        for top in frames.values():
-            self.add(top)
+        me = threading.get_ident()
+        for thread_id, top in sys._current_frames().items():
+            if thread_id != me and thread_id not in worker_threads:
+                self.add(top)
+        self.add(caller)  # not this thread's innermost frames: the scan's own
 
-    def add_goroutine(self, g: G) -> None:
+    def add_goroutine(self, g: G, stack_values: Iterable[object]) -> None:
         """``g`` may run: what it will use is reachable."""
         self.add(g.fn)
         self.add(g.args)
         self.add(g.kwargs)
         self.add(getattr(g, "value", None))  # set by a waker, read when it runs
-        if g.greenlet is not None:
-            self.add(g.greenlet.gr_frame)  # None while it runs: its thread's stack is a root
+        for value in stack_values:
+            self.add(value)
 
     def mark(self) -> None:
         """Mark everything reachable from the frontier."""

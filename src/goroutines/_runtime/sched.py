@@ -335,8 +335,10 @@ class Runtime:
     def _deadlock_error(self) -> DeadlockError:
         """The error for a deadlock, with a dump marking the leaked goroutines:
         those blocked on something no plain thread (or module) can reach."""
-        leaked = leaked_goroutines(self, sys._getframe())
-        dump = format_goroutines(list(self.allg.values()), leaked)
+        leaked = leaked_goroutines(self, sys._getframe(), quiescent=True)
+        # Every worker is idle and needs ``lock`` (held) to leave idle: none
+        # switches a goroutine meanwhile, so any thread may read their stacks.
+        dump = format_goroutines(list(self.allg.values()), leaked, quiescent=True)
         return DeadlockError(f"all goroutines are asleep - deadlock!\n\n{dump}")
 
     # ---- ending a run --------------------------------------------------------
@@ -599,11 +601,15 @@ def take_abandoned() -> list[G]:
     return taken
 
 
-def leaked_goroutines(runtime: Runtime, caller: FrameType) -> set[G]:
+def leaked_goroutines(runtime: Runtime, caller: FrameType, *, quiescent: bool = False) -> set[G]:
     """The goroutines of ``runtime`` blocked forever (see ``leaks``). The live
-    goroutines of every runtime count as roots. ``caller``: see ``find_leaked``."""
-    everyone = [g for r in (_active, _background) if r is not None for g in list(r.allg.values())]
-    return {g for g in leaks.find_leaked(everyone, caller) if runtime.allg.get(g.id) is g}
+    goroutines of every runtime count as roots. ``caller`` and ``quiescent``:
+    see ``find_leaked``."""
+    runtimes = [r for r in (_active, _background) if r is not None]
+    everyone = [g for r in runtimes for g in list(r.allg.values())]
+    workers = [w for r in runtimes for w in list(r.workers)]
+    found = leaks.find_leaked(everyone, caller, workers, quiescent=quiescent)
+    return {g for g in found if runtime.allg.get(g.id) is g}
 
 
 def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:

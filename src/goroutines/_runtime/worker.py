@@ -31,10 +31,15 @@ Invariants:
   - ``newq`` is appended (at either end) and popped on the left by this
     worker's thread, and popped on the right by thieves; ``collections.deque`` makes each of those
     calls atomic, with or without the GIL.
-  - ``lock`` guards ``inbox``, ``sleeping``, ``timers`` and the poller's fd
-    waits and wake-up pipe (``netpoll``). A thread that adds to ``inbox`` or
-    adds an earlier timer while ``sleeping`` is set clears it and wakes the
-    poller, so a worker never sleeps through new work.
+  - ``lock`` guards ``inbox``, ``sleeping``, ``timers``, ``requests``,
+    ``stopped`` and the poller's fd waits and wake-up pipe (``netpoll``). A
+    thread that adds to ``inbox`` or adds an earlier timer while ``sleeping``
+    is set clears it and wakes the poller, so a worker never sleeps through
+    new work.
+  - ``requests`` (``submit``) are served on each pass through the
+    scheduler loop, where no goroutine of this worker runs: the one place
+    where, without the GIL, the worker's goroutines' frames may be read
+    (see ``stacks``).
   - A worker that has goroutines waiting on fds polls for them without
     blocking each time it passes through its scheduler loop, and blocks in the
     poller when it has nothing to run.
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +63,8 @@ from .threads import tls
 from .timers import Timer, TimerHeap
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .sched import Runtime
     from .trace import WorkerTrace
 
@@ -67,6 +75,47 @@ _SCHED_EVERY = 64
 _FREE_MAX = 1024
 
 _get_ident = threading.get_ident
+# How often a worker waiting for a ``Request`` serves its own requests (seconds).
+_REQUEST_POLL = 0.002
+
+
+class Request:
+    """A call to make on a worker's thread (``Worker.submit``)."""
+
+    __slots__ = ("done", "error", "fn", "result")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.result: Any = None
+        self.error: Exception | None = None  # raised by fn, re-raised to the caller
+        self.done = threading.Event()
+
+    def serve(self) -> None:
+        try:
+            self.result = self.fn()
+        except Exception as exc:  # not into the scheduler loop: the caller gets it
+            self.error = exc
+        self.done.set()
+
+    def wait(self, deadline: float) -> bool:
+        """Wait until served or ``time.monotonic()`` passes ``deadline``; True
+        if served. A worker waiting serves its own requests meanwhile, so that
+        two workers asking each other do not both wait in vain."""
+        caller: Worker | None = getattr(tls, "worker", None)
+        while True:
+            left = deadline - time.monotonic()
+            if self.done.wait(max(0.0, min(left, _REQUEST_POLL) if caller else left)):
+                return True
+            if caller is not None:
+                caller.serve_requests()
+            if time.monotonic() >= deadline:
+                return False
+
+    def outcome(self) -> Any:
+        """What ``fn`` returned (or raise what it raised); only once served."""
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 class Worker:
@@ -92,6 +141,8 @@ class Worker:
         self.scheduler: greenlet | None = None
         self._ids: Any = iter(())
         self.poller = Poller(self.lock)
+        self.requests: deque[Request] = deque()  # see ``submit``
+        self.stopped = False  # set once run_loop has returned: nothing runs here any more
         self.random = random.random  # select's choices (seeded: see ``seeded``)
         self.tracer: WorkerTrace | None = None  # see ``trace``: set only when tracing
         if runtime.tracer is not None:
@@ -115,6 +166,9 @@ class Worker:
             if not was_known:
                 del tls.known
             self.current = None
+            with self.lock:
+                self.stopped = True
+            self.serve_requests()
             # Free the spare greenlets here: a greenlet must die on its own thread.
             self.free.clear()
 
@@ -190,6 +244,32 @@ class Worker:
         self.current = None
         self.scheduler.switch()  # type: ignore[union-attr]
 
+    # ---- calls made on this worker's thread ---------------------------------
+
+    def submit(self, fn: Callable[[], Any]) -> Request:
+        """Have ``fn()`` called on this worker's thread while no goroutine runs
+        there (its scheduler serves requests on each pass); wait for it with
+        ``Request.wait``. Submitted on this thread, or once the loop has
+        stopped, ``fn`` runs at once."""
+        request = Request(fn)
+        with self.lock:
+            queued = not self.stopped and self.thread_id != _get_ident()
+            if queued:
+                self.requests.append(request)
+                self.poller.wakeup()
+        if not queued:
+            request.serve()
+        return request
+
+    def serve_requests(self) -> None:
+        """Run the calls queued by ``submit`` (on this worker's thread)."""
+        while True:
+            with self.lock:
+                if not self.requests:
+                    return
+                request = self.requests.popleft()
+            request.serve()
+
     # ---- the scheduler ----------------------------------------------------
 
     def _schedule(self) -> None:
@@ -204,6 +284,8 @@ class Worker:
         runtime = self.runtime
         yielded, self.yielded = self.yielded, None
         while not runtime.done:
+            if self.requests:
+                self.serve_requests()
             if self.timers.active:
                 self._run_timers()
             if self.inbox:
