@@ -17,7 +17,10 @@ the few calls re-exported here and nothing else:
   is closed. ``running_goroutine()`` tells whether the caller is a goroutine
   (rather than a plain thread or a timer callback).
 - ``run``, ``go``, ``blocking``, ``DeadlockError`` and the ``runtime`` module's
-  queries.
+  queries (``leaked_goroutines``: see ``leaks``).
+- ``run_in_bubble`` / ``wait_in_bubble``: a run with a fake clock and, given a
+  seed, seeded scheduling (``bubble``, ``seeded``), for
+  ``goroutines.testing.synctest``.
 """
 
 from __future__ import annotations
