@@ -18,6 +18,7 @@ import pytest
 import goroutines
 from goroutines import Chan, go
 from goroutines._cli import main as cli
+from goroutines._runtime.trace import BLOCK, RUN, UNBLOCK, _Converter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -282,3 +283,16 @@ def test_plot_without_matplotlib(
     assert cli(["trace", "plot", str(small_trace), "-o", str(png)]) == 2
     assert "needs matplotlib" in capsys.readouterr().err
     assert not png.exists()
+
+
+def test_an_unblock_recorded_before_its_block_is_shown_at_the_block() -> None:
+    """On two workers a waker can complete a goroutine between the goroutine
+    publishing itself as a waiter and switching away, which is when its block
+    is recorded: the unblock comes first in time, and is shown at the block."""
+    worker_1 = [(1_000, RUN, 7), (3_000, BLOCK, 7, "chan receive", None, 0)]
+    worker_2 = [(1_500, RUN, 8), (2_000, UNBLOCK, 7, 8)]
+    events = _Converter(0, 5_000).convert([(1, worker_1), (2, worker_2)])
+    [block] = [e for e in events if e.get("cat") == "block"]
+    [unblock] = [e for e in events if e.get("cat") == "unblock"]
+    assert (block["ts"], unblock["ts"]) == (3.0, 3.0)
+    assert (unblock["tid"], unblock["args"]) == (2, {"goroutine": 7, "by": 8})

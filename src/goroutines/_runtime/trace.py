@@ -293,6 +293,10 @@ class _Converter:
         self.out: list[dict[str, Any]] = []
         self.pending_flow: dict[int, int] = {}  # goroutine -> flow id to finish at its next run
         self.flow_ids = 0
+        # goroutine -> (track, by) of an unblock recorded before its block: the
+        # waker, on another worker, completed it between publishing itself as
+        # a waiter and switching away, which is when the block is recorded.
+        self.early_unblocks: dict[int, tuple[int, int]] = {}
 
     def us(self, ns: int) -> float:
         return (ns - self.start) / 1000.0
@@ -342,8 +346,12 @@ class _Converter:
             if previous is not None:
                 self.slice(tid, *previous, t)
             if kind == BLOCK:
-                args = {"goroutine": event[2], "reason": event[3], "site": _site(*event[4:6])}
+                gid = event[2]
+                args = {"goroutine": gid, "reason": event[3], "site": _site(*event[4:6])}
                 self.instant(tid, t, f"block: {event[3]}", "block", args)
+                early = self.early_unblocks.pop(gid, None)
+                if early is not None:  # it was unblocked as it blocked
+                    self.unblock(early[0], t, gid, early[1])
             elif kind == END:
                 self.instant(tid, t, f"end: goroutine {event[2]}", "end", {"goroutine": event[2]})
         elif kind == CREATE:
@@ -354,9 +362,10 @@ class _Converter:
                 self.start_flow(tid, t, gid)
         elif kind == UNBLOCK:
             gid, by = event[2], event[3]
-            self.instant(
-                tid, t, f"unblock: goroutine {gid}", "unblock", {"goroutine": gid, "by": by}
-            )
+            if any(running_gid == gid for running_gid, _ in running.values()):
+                self.early_unblocks[gid] = (tid, by)  # shown at its block, see __init__
+            else:
+                self.unblock(tid, t, gid, by)
             if tid in running:  # a flow starts inside a slice: not from the scheduler
                 self.start_flow(tid, t, gid)
         elif kind == STEAL:
@@ -366,6 +375,10 @@ class _Converter:
             self.instant(tid, t, f"timers: {event[2]} fired", "timers", {"count": event[2]})
         elif kind == NETPOLL:
             self.instant(tid, t, f"netpoll: {event[2]} ready", "netpoll", {"count": event[2]})
+
+    def unblock(self, tid: int, t: int, gid: int, by: int) -> None:
+        args = {"goroutine": gid, "by": by}
+        self.instant(tid, t, f"unblock: goroutine {gid}", "unblock", args)
 
     def slice(self, tid: int, gid: int, since: int, until: int) -> None:
         self.out.append(
