@@ -50,11 +50,9 @@ Hour = 3600.0
 # The real ``time.sleep``, kept before ``goroutines.patch()`` can replace it.
 _thread_sleep = _time.sleep
 
-
-def now() -> float:
-    """The current time in seconds on a monotonic clock (``time.monotonic``;
-    in a ``goroutines.testing.synctest`` run, that run's fake clock)."""
-    return _now()
+# The current time in seconds on a monotonic clock: ``time.monotonic``, or in a
+# ``goroutines.testing.synctest`` run that run's fake clock.
+now = _now
 
 
 def since(t: float) -> float:

@@ -118,8 +118,9 @@ def wait_fds(fds: Sequence[tuple[int, int]], timeout: float | None) -> int:
 
 
 def now() -> float:
-    """The caller's clock: its run's (fake in a bubble, see ``bubble``) on a
-    worker, else ``time.monotonic()``."""
+    """The current time in seconds on a monotonic clock: ``time.monotonic()``,
+    or in a ``goroutines.testing.synctest`` run that run's fake clock (see
+    ``bubble``). This is ``goroutines.time.now``."""
     worker = getattr(tls, "worker", None)
     return worker.now() if worker is not None else time.monotonic()
 

@@ -69,7 +69,7 @@ from .timers import Timer
 from .worker import Worker
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    pass
 
 # The wait reasons of a goroutine that only another goroutine or thread can
 # wake (Go's channel and sync wait reasons).
@@ -124,11 +124,11 @@ def _scan(goroutines: list[G], caller: FrameType, workers: list[Worker]) -> list
             live.append(g)
     if not candidates:
         return []
-    stacks = read_stacks(live, _stack_values, quiescent=True)  # candidates: when woken
+    stacks = read_stacks(live, _top_frame, quiescent=True)  # candidates: when woken
     reachable = _Reachable()
     reachable.add_roots(caller, {worker.thread_id for worker in workers})
     for g in live:
-        reachable.add_goroutine(g, stacks.get(g, ()))
+        reachable.add_goroutine(g, stacks.get(g))
     while True:
         reachable.mark()
         woken = [g for g, (wakers, _) in candidates.items() if any(map(reachable.has, wakers))]
@@ -136,26 +136,19 @@ def _scan(goroutines: list[G], caller: FrameType, workers: list[Worker]) -> list
             break
         for g in woken:
             del candidates[g]
-            reachable.add_goroutine(g, read_stacks([g], _stack_values, quiescent=True).get(g, ()))
+            reachable.add_goroutine(g, read_stacks([g], _top_frame, quiescent=True).get(g))
     # Report only goroutines still in the very wait the scan started from.
     return [
         g for g, (_, since) in candidates.items() if g.state == WAITING and g.waiting_since == since
     ]
 
 
-def _stack_values(g: G) -> list[object]:
-    """What ``g``'s frames refer to: locals, globals, code. Empty for the
+def _top_frame(g: G) -> FrameType | None:
+    """``g``'s innermost frame, which ``mark`` walks down from; None for the
     goroutine running here: the caller's frame is a root already."""
     if g.state == RUNNING and g.worker.thread_id == threading.get_ident():
-        return []
-    values: list[object] = []
-    frame = innermost_frame(g)
-    while frame is not None and frame.f_code is not _SCHEDULER_LOOP:
-        values.append(frame.f_globals)
-        values.append(frame.f_code)
-        values.extend(frame.f_locals.values())
-        frame = frame.f_back
-    return values
+        return None
+    return innermost_frame(g)
 
 
 def _wakers(waiting_on: object) -> tuple[object, ...]:
@@ -203,14 +196,14 @@ class _Reachable:
                 self.add(top)
         self.add(caller)  # not this thread's innermost frames: the scan's own
 
-    def add_goroutine(self, g: G, stack_values: Iterable[object]) -> None:
-        """``g`` may run: what it will use is reachable."""
+    def add_goroutine(self, g: G, top: FrameType | None) -> None:
+        """``g`` may run: what it will use is reachable (``top``: its innermost
+        frame, if it has started and may be read)."""
         self.add(g.fn)
         self.add(g.args)
         self.add(g.kwargs)
         self.add(getattr(g, "value", None))  # set by a waker, read when it runs
-        for value in stack_values:
-            self.add(value)
+        self.add(top)
 
     def mark(self) -> None:
         """Mark everything reachable from the frontier."""

@@ -335,9 +335,9 @@ class Runtime:
     def _deadlock_error(self) -> DeadlockError:
         """The error for a deadlock, with a dump marking the leaked goroutines:
         those blocked on something no plain thread (or module) can reach."""
-        leaked = leaked_goroutines(self, sys._getframe(), quiescent=True)
         # Every worker is idle and needs ``lock`` (held) to leave idle: none
         # switches a goroutine meanwhile, so any thread may read their stacks.
+        leaked = leaked_goroutines(self, sys._getframe(), quiescent=True)
         dump = format_goroutines(list(self.allg.values()), leaked, quiescent=True)
         return DeadlockError(f"all goroutines are asleep - deadlock!\n\n{dump}")
 
