@@ -10,9 +10,10 @@ Rules the tests follow (see each helper):
   ``DeadlockError``. That is deterministic and takes no time.
 - Programs whose output is the point (deadlock dumps, the background runtime,
   the ``GOMAXPROCS`` variable) run in a fresh interpreter via ``run_python``.
-- A plain thread counts for the deadlock detector only once it has used a
-  goroutines object; a goroutine that waits for a thread therefore waits with
-  ``recv_within``, whose pending timer keeps the detector quiet meanwhile.
+- A live plain thread that is not blocked in a goroutines primitive keeps the
+  deadlock detector quiet, so a test that expects ``DeadlockError`` must not
+  leave threads running behind it, and one that waits for a thread may simply
+  wait (``recv_within`` bounds such waits all the same).
 """
 
 from __future__ import annotations
@@ -130,11 +131,8 @@ def wait_until_blocked(count: int, reason: str, timeout: float = 5.0) -> None:
 
 def recv_within(ch: Any, timeout: float = PATIENCE, *, ok: bool = False) -> Any:
     """``ch.recv()`` (``ch.recv_ok()`` if ``ok``), failing the test if nothing
-    arrives within ``timeout`` seconds.
-
-    The pending timer also tells the deadlock detector that the wait may still
-    end, which is what a goroutine waiting for a plain thread needs.
-    """
+    arrives within ``timeout`` seconds (a broken test then fails instead of
+    hanging)."""
     timer = gtime.Timer(timeout)
     try:
         index, value = goroutines.select(ch.recv_ok if ok else ch.recv, timer.c.recv)

@@ -226,19 +226,67 @@ def test_stopped_timer_does_not_postpone_a_deadlock(program) -> None:
     assert result.elapsed is not None and result.elapsed < 10
 
 
-def test_plain_thread_that_never_used_goroutines_is_ignored(program) -> None:
+def test_plain_thread_that_has_not_used_goroutines_yet_keeps_the_detector_quiet(
+    program,
+) -> None:
+    # The feeder does other work first: it touches no goroutines object for
+    # 0.3 s, six grace periods, while main waits for it.
     result = program(
         """
-        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+        def feeder(ch):
+            time.sleep(0.3)
+            for i in range(100):
+                ch.send(i)
+            ch.close()
 
         def main():
+            ch = Chan()
+            threading.Thread(target=feeder, args=(ch,)).start()
+            return sum(ch)
+
+        report(main)
+        """
+    )
+    assert result.returncode == 0, result.out + result.err
+    assert result.out.strip() == str(sum(range(100)))
+
+
+def test_deadlock_is_reported_once_a_plain_thread_that_never_used_goroutines_exits(
+    program,
+) -> None:
+    result = program(
+        """
+        def main():
+            threading.Thread(target=time.sleep, args=(0.3,)).start()
             select()
 
         report(main)
         """
     )
     assert_deadlock(result)
-    assert result.elapsed is not None and result.elapsed < 10
+    assert result.elapsed is not None and 0.3 - 1e-3 <= result.elapsed < 10
+
+
+def test_the_runtimes_own_threads_do_not_keep_the_detector_quiet(program) -> None:
+    # Idle blocking helpers, the background runtime's workers and the SIGQUIT
+    # monitor are alive and not blocked in a goroutines primitive, but they
+    # wake nobody by themselves.
+    result = program(
+        """
+        def main():
+            goroutines.blocking(lambda: None)  # leaves an idle helper thread
+            done = Chan()
+            thread = threading.Thread(target=go, args=(done.close,))  # background runtime
+            thread.start()
+            thread.join()
+            done.recv()
+            assert any(t.name == "goroutines-blocking" for t in threading.enumerate())
+            select()
+
+        report(main)
+        """
+    )
+    assert_deadlock(result)
 
 
 def test_plain_thread_blocked_in_a_channel_counts_as_asleep(program) -> None:

@@ -437,9 +437,8 @@ def test_sigquit_while_every_goroutine_waits_for_a_plain_thread(
                 ch.send(None)
 
             threading.Thread(target=feed, daemon=True).start()
-            ready_when(lambda: main_goroutine_in("select"))
-            # The timer tells the deadlock check that the wait may end.
-            select(ch.recv, gtime.after(3600).recv)
+            ready_when(lambda: main_goroutine_in("chan receive"))
+            ch.recv()  # the feeding thread is alive: no deadlock
 
 
         run(main)
@@ -449,8 +448,51 @@ def test_sigquit_while_every_goroutine_waits_for_a_plain_thread(
     )
     child.expect_ready()
     dump = child.read_dump(last_id=6)
-    check_dump(child, dump, "select", spinner=None)
+    check_dump(child, dump, "chan receive", spinner=None)
     check_carried_on(child)
+
+
+def test_sigquit_while_main_waits_for_a_thread_blocked_in_a_queue(
+    tmp_path: Path, gomaxprocs: int
+) -> None:
+    # A thread blocked in queue.Queue.get() is alive and not in a goroutines
+    # primitive: it may still send, so the run is not deadlocked, and the
+    # dump shows main waiting for it.
+    child = Child(
+        tmp_path,
+        """
+        import queue
+
+        def main():
+            jobs, ch = queue.Queue(), Chan()
+            threading.Thread(target=lambda: ch.send(jobs.get()), daemon=True).start()
+            threading.Thread(target=lambda: jobs.put(sys.stdin.readline()), daemon=True).start()
+            ready_when(lambda: main_goroutine_in("chan receive"))
+            return ch.recv()  # until the test writes a line
+
+
+        print(run(main).strip())
+        """,
+        gomaxprocs,
+    )
+    child.expect_ready()
+    child.proc.send_signal(signal.SIGQUIT)
+    where = f"prog.py:{child.line_of('return ch.recv()')}"
+    dump = ""
+    while where not in dump:
+        line = child.stderr.readline()
+        assert line, "stderr ended before the dump did:\n" + dump + child.finish()
+        dump += line
+    assert dump.startswith(f"{HEADER}\n\n"), dump
+    assert list(parse_stack(dump)) == [1], dump
+    assert parse_stack(dump)[1][0] == "chan receive", dump
+    # Timing is the point here: ten grace periods of the deadlock detector
+    # (50 ms) in which a false deadlock would end the program.
+    time.sleep(0.5)
+    out, err = child.proc.communicate("go\n", timeout=PATIENCE)
+    assert child.proc.returncode == 0, out + err
+    assert out.splitlines()[-1] == "go", out + err
+    assert "deadlock" not in err, err
 
 
 def test_sigquit_outside_a_run_keeps_its_default(tmp_path: Path) -> None:

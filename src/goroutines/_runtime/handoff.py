@@ -28,7 +28,7 @@ from typing import Any
 
 from .g import G
 from .sched import Runtime
-from .threads import forget_thread
+from .threads import start_runtime_thread
 
 _DEFAULT_MAX_THREADS = 64
 
@@ -90,12 +90,11 @@ def _submit(job: Callable[[], None], g: G, fn: Callable[..., Any]) -> None:
             _threads += 1
     _jobs.put(job)
     if start:
-        threading.Thread(target=_helper, name="goroutines-blocking", daemon=True).start()
+        start_runtime_thread(_helper, "goroutines-blocking")
 
 
 def _helper() -> None:
     global _idle, _pending
-    forget_thread()
     while True:
         with _lock:
             _idle += 1
@@ -107,4 +106,3 @@ def _helper() -> None:
         with _lock:
             del _in_flight[job]
         del job  # drop the call's arguments and outcome before waiting again
-        forget_thread()  # if the call used a channel, it registered this thread

@@ -54,6 +54,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .dump import format_goroutines
+from .threads import start_runtime_thread
 
 if TYPE_CHECKING:
     from .sched import Runtime
@@ -87,9 +88,8 @@ class Monitor:
             if previous is not None:  # None: a handler not installed from Python; keep it
                 self._previous_handler = previous
                 signal.signal(sigquit, self._forward)
-        thread = threading.Thread(target=self._main, name="goroutines-monitor", daemon=True)
         try:
-            thread.start()
+            thread = start_runtime_thread(self._main, "goroutines-monitor")
         except BaseException:
             self._give_back()
             raise

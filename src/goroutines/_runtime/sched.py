@@ -12,14 +12,16 @@ detector reads. There are two kinds:
   created from plain threads live there too.
 
 Deadlock (Go's ``checkdead``): when the last worker of a run runtime goes idle
-it checks, under ``lock``, that every plain thread that has used a goroutines
-object is blocked in one or has exited, no worker has queued goroutines, no
-timer is pending, no goroutine waits on a fd, no ``blocking`` call is in
-flight and the background runtime is quiet. Then nothing can ever wake a
-goroutine again; once that has lasted a short grace period (for plain threads
-that were just started), ``run`` raises ``DeadlockError``. A plain thread
+it checks, under ``lock``, that every live plain thread is blocked in a
+goroutines primitive (``threads.any_running``: the runtime's own threads do
+not count), no worker has queued goroutines, no timer is pending, no
+goroutine waits on a fd, no ``blocking`` call is in flight and the background
+runtime is quiet. Then nothing can ever wake a goroutine again; once that has
+lasted a short grace period, ``run`` raises ``DeadlockError``. A plain thread
 that blocks re-runs the check, and idle workers poll while some plain thread
-is still running (a thread's exit cannot be observed otherwise).
+is still running (a thread's exit cannot be observed otherwise). A false
+report kills a correct program, a missed one only hangs it (SIGQUIT shows
+where): every doubt keeps the detector quiet.
 
 Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
 ``result``/``error``, ``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
@@ -47,7 +49,7 @@ from .bubble import Bubble
 from .dump import format_goroutines
 from .g import G
 from .seeded import SeededChoices
-from .threads import tls
+from .threads import start_runtime_thread, tls
 from .trace import Tracer
 from .worker import Worker
 
@@ -129,14 +131,8 @@ class Runtime:
 
     def start_worker_thread(self) -> None:
         worker = self.add_worker()
-        thread = threading.Thread(
-            target=self._worker_main,
-            args=(worker,),
-            name=f"goroutines-worker-{worker.index}",
-            daemon=True,
-        )
-        self._threads.append(thread)
-        thread.start()
+        name = f"goroutines-worker-{worker.index}"
+        self._threads.append(start_runtime_thread(self._worker_main, name, (worker,)))
 
     def join_worker_threads(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds in all for the worker threads to end
@@ -263,9 +259,9 @@ class Runtime:
     def _deadlock_confirmed(self) -> bool:
         """Caller holds ``lock`` and ``_liveness`` found a deadlock: report it
         only once it has lasted ``_DEADLOCK_GRACE`` seconds with no goroutine
-        woken meanwhile. A plain thread that was just started, and will send,
-        has not used any goroutines object yet, so the check cannot see it;
-        the grace lets it start."""
+        woken meanwhile. A thread that the ``threading`` module does not know
+        (started with ``_thread`` or from C) is seen only once it uses a
+        goroutines object; the grace lets one that was just started get there."""
         now = time.monotonic()
         if self._deadlock_since is None:
             self._deadlock_since = now

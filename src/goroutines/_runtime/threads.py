@@ -1,12 +1,22 @@
-"""Plain OS threads that use goroutines objects.
+"""Plain OS threads, as the deadlock detector sees them.
 
 A plain thread (not a worker) that sends, receives or locks gets a
 ``ThreadParker``: the same waiter fields and calls as a ``G``, but ``park``
-blocks the OS thread on a lock. Every such thread is registered in
-``_registry`` on first use, because the deadlock detector must know whether a
-plain thread could still wake a goroutine (API.md: a run is deadlocked only if
-every plain thread that has used a goroutines object is blocked in one or has
-exited).
+blocks the OS thread on a lock. The deadlock detector must know whether a
+plain thread could still wake a goroutine (API.md): a run is deadlocked only
+if every live plain thread is blocked in a goroutines primitive. A thread
+doing anything else (computing, sleeping, waiting in ``queue.Queue.get``)
+might still send on a channel, so it keeps the detector quiet, whether or not
+it has touched a goroutines object yet (``any_running``).
+
+Which threads count: those the ``threading`` module knows
+(``threading.enumerate()``), minus the runtime's own threads, started with
+``start_runtime_thread`` (workers, ``blocking`` helpers, monitors: they wake
+goroutines only through what the detector already counts, such as a
+``blocking`` call in flight), minus the worker threads of the runs, which the
+caller names. A thread started with ``_thread`` or from C is invisible to
+``threading`` until it uses a goroutines object (its parker then makes a
+``threading._DummyThread`` for it).
 
 ``_state_lock`` guards every parker's ``blocked`` and ``_pending``: one lock
 for all of them, so that ``any_running`` sees the threads in one consistent
@@ -14,20 +24,22 @@ state. With a lock per thread, a scan could read thread A as blocked, then A
 be woken by thread B, then B block before the scan reached it: every thread
 would look blocked while A runs.
 
-The registry is a dict used as a set of parkers. It holds parkers, not thread
-idents: the system reuses the ident of a thread that exited, so pruning a dead
-thread by its ident could drop the entry of a new thread that just registered
-under the same ident.
+``_parkers`` maps a ``threading.Thread`` to its parker. It is keyed by the
+thread object, not its ident: the system reuses the ident of a thread that
+exited, and a new thread must not inherit a dead one's parker.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-_registry: dict[ThreadParker, None] = {}
+_parkers: dict[threading.Thread, ThreadParker] = {}
 _state_lock = threading.Lock()
+# The runtime's own threads (see ``start_runtime_thread``).
+_runtime_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 # Per-thread state: ``worker`` is the Worker a worker thread runs; ``parker`` is
 # a plain thread's ThreadParker; ``known`` is set on both kinds, so that
@@ -54,21 +66,25 @@ def thread_parker() -> ThreadParker:
     try:
         return tls.parker  # type: ignore[no-any-return]
     except AttributeError:
-        parker = ThreadParker(threading.current_thread())
+        thread = threading.current_thread()
+        parker = ThreadParker(thread)
         tls.parker = parker
         tls.known = True
-        _registry[parker] = None
+        with _state_lock:
+            _parkers[thread] = parker
         return parker
 
 
-def forget_thread() -> None:
-    """Take this thread out of the registry (a helper thread of ``blocking``:
-    while it runs a call, the call itself counts as in flight)."""
-    tls.known = True
-    parker = getattr(tls, "parker", None)
-    if parker is not None:
-        with _state_lock:
-            _registry.pop(parker, None)
+def start_runtime_thread(
+    target: Callable[..., object], name: str, args: tuple[Any, ...] = ()
+) -> threading.Thread:
+    """Start a daemon thread of the runtime itself (a worker, a ``blocking``
+    helper, a monitor): the deadlock detector does not count it as a plain
+    thread that might wake a goroutine (see the module docstring)."""
+    thread = threading.Thread(target=target, name=name, args=args, daemon=True)
+    _runtime_threads.add(thread)
+    thread.start()
+    return thread
 
 
 def register_thread() -> None:
@@ -80,14 +96,18 @@ def register_thread() -> None:
             thread_parker()
 
 
-def any_running(excluded: set[int]) -> bool:
-    """Is some registered plain thread neither blocked in a primitive, nor
-    exited, nor in ``excluded`` (thread idents of workers)?"""
+def any_running(workers: set[int]) -> bool:
+    """Is some plain thread alive and not blocked in a goroutines primitive?
+    ``workers``: the thread idents of the runs' workers, which are not plain
+    threads; nor are the runtime's own threads (see the module docstring)."""
     with _state_lock:
-        for parker in list(_registry):
-            if not parker.thread.is_alive():
-                _registry.pop(parker, None)
-            elif not parker.blocked and parker.thread.ident not in excluded:
+        for exited in [t for t in _parkers if not t.is_alive()]:
+            del _parkers[exited]
+        for thread in threading.enumerate():
+            if thread.ident in workers or thread in _runtime_threads:
+                continue
+            known = _parkers.get(thread)
+            if (known is None or not known.blocked) and thread.is_alive():
                 return True
     return False
 
