@@ -48,6 +48,17 @@ def test_sleep_rejects_what_the_stdlib_rejects_in_a_goroutine() -> None:
     run(main)
 
 
+def test_sleep_zero_yields_to_other_goroutines() -> None:
+    def main() -> list[str]:
+        events: list[str] = []
+        goroutines.go(events.append, "other ran")
+        time.sleep(0)
+        events.append("main resumed")
+        return events
+
+    assert run(main, gomaxprocs=1) == ["other ran", "main resumed"]
+
+
 def test_a_plain_thread_sleeps_as_before() -> None:
     start = time.monotonic()
     time.sleep(0.02)

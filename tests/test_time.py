@@ -60,6 +60,21 @@ def test_sleep_of_zero_or_less_returns_at_once(duration: Any) -> None:
     assert run(main) < 0.5
 
 
+@pytest.mark.parametrize("duration", [0, -1, timedelta(0)])
+def test_sleep_of_zero_or_less_yields_to_other_goroutines(duration: Any) -> None:
+    # As asyncio.sleep(0) and gevent.sleep(0): a Python programmer writes
+    # sleep(0) to let others run. On one worker, the goroutine started before
+    # the call has run by the time it returns.
+    def main() -> list[str]:
+        events: list[str] = []
+        go(events.append, "other ran")
+        gtime.sleep(duration)
+        events.append("main resumed")
+        return events
+
+    assert run(main, gomaxprocs=1) == ["other ran", "main resumed"]
+
+
 @pytest.mark.parametrize("procs", [1, 2])
 def test_sleeping_goroutines_cost_no_thread(procs: int) -> None:
     # 100 goroutines sleep 0.2 s at once: together they take about 0.2 s, not 20 s.

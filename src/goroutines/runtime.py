@@ -9,11 +9,9 @@ from __future__ import annotations
 import os
 import sys
 
-from ._runtime import current_runtime, get_procs, leaked_goroutines, set_procs
+from ._runtime import current_runtime, get_procs, gosched, leaked_goroutines, set_procs
 from ._runtime import handoff as _handoff
 from ._runtime.dump import format_goroutines
-from ._runtime.g import RUNNABLE
-from ._runtime.threads import tls
 
 __all__ = [
     "gomaxprocs",
@@ -52,17 +50,6 @@ def num_goroutine() -> int:
     """The number of goroutines that exist now (started or not, not finished)."""
     runtime = current_runtime()
     return len(runtime.allg) if runtime is not None else 0
-
-
-def gosched() -> None:
-    """Yield: let other goroutines run; the caller runs again later."""
-    worker = getattr(tls, "worker", None)
-    if worker is None or worker.current is None:
-        os.sched_yield()
-        return
-    g = worker.current
-    g.state = RUNNABLE
-    worker.yield_now(g)
 
 
 def stack() -> str:

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._chan import Chan, RecvChan, nilchan
-from ._runtime import current, go, in_goroutine, start_timer, stop_timer
+from ._runtime import current, go, gosched, in_goroutine, start_timer, stop_timer
 from ._runtime import now as _now
 from ._runtime.timers import Timer as _RuntimeTimer
 
@@ -73,6 +73,8 @@ def seconds(duration: float | timedelta) -> float:
 
 def sleep(duration: float | timedelta) -> None:
     """Pause the calling goroutine for ``duration``; it costs no thread.
+    ``sleep(0)`` (or less) yields to the other runnable goroutines, as
+    ``runtime.gosched()`` does.
 
     From a plain thread, sleeps that thread."""
     delay = seconds(duration)
@@ -80,6 +82,7 @@ def sleep(duration: float | timedelta) -> None:
         _thread_sleep(max(delay, 0.0))
         return
     if delay <= 0:
+        gosched()
         return
     me = current()
     start_timer(delay, _wake, me)

@@ -25,13 +25,14 @@ the few calls re-exported here and nothing else:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from . import handoff as _handoff
 from . import netpoll as _netpoll
-from .g import G
+from .g import RUNNABLE, G
 from .netpoll import CLOSED, READ, READY, TIMED_OUT, WRITE
 from .sched import (
     DeadlockError,
@@ -67,6 +68,7 @@ __all__ = [
     "evict_fd",
     "get_procs",
     "go",
+    "gosched",
     "in_goroutine",
     "leaked_goroutines",
     "now",
@@ -104,6 +106,19 @@ def running_goroutine() -> G | None:
     (a worker's scheduler, which must never park)."""
     worker = getattr(tls, "worker", None)
     return None if worker is None else worker.current
+
+
+def gosched() -> None:
+    """Yield: let the other runnable goroutines of this worker go first; the
+    caller runs again after them. From a plain thread (or a timer callback)
+    the OS thread yields."""
+    worker = getattr(tls, "worker", None)
+    if worker is None or worker.current is None:
+        os.sched_yield()
+        return
+    g = worker.current
+    g.state = RUNNABLE
+    worker.yield_now(g)
 
 
 def wait_fds(fds: Sequence[tuple[int, int]], timeout: float | None) -> int:
