@@ -665,6 +665,28 @@ def test_cause_race(procs: int) -> None:
     assert run(main, gomaxprocs=procs)
 
 
+def test_cause_polled_while_cancelled_is_the_cause_never_err(procs: int) -> None:
+    # Go's TestCauseRace itself: poll cause(ctx) while another goroutine
+    # cancels with a cause; the first non-None answer must be that cause.
+    # cause() read the cause, found none yet, then err(): a cancel in between
+    # made it answer Canceled.
+    def once() -> BaseException | None:
+        failure = ValueError("TestCauseRace")
+        ctx, cancel = with_cancel_cause(background())
+        wg = WaitGroup()
+        wg.go(cancel, failure)
+        while (found := cause(ctx)) is None:
+            if procs == 1:
+                runtime.gosched()  # with two workers, spin: the tighter the race
+        wg.wait()
+        return None if found is failure else found
+
+    def main() -> list[BaseException]:
+        return [wrong for _ in range(200) if (wrong := once()) is not None]
+
+    assert run(main, gomaxprocs=procs) == []
+
+
 # ---- values ----------------------------------------------------------------------------
 
 

@@ -571,11 +571,12 @@ def cause(ctx: Context) -> BaseException | None:
     cancel function above it, else ``ctx.err()``; None while not cancelled."""
     found = _lookup(ctx, _CANCEL_CTX_KEY)
     if isinstance(found, _CancelCtx):
+        # One read under the lock, as Go's: reading _cause and then err() apart
+        # could see no cause yet, then the err of a cancel that came between.
+        # A cancelled node always has a cause (err, if none was given).
         with found._lock:
-            reason = found._cause
-        if reason is not None:
-            return reason
-    # Not cancelled, or cancelled by a foreign context, which keeps no cause.
+            return found._cause
+    # Not below one of ours: a foreign context may have an err, never a cause.
     return ctx.err()
 
 
