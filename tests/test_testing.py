@@ -251,11 +251,11 @@ LEAKY = """
 def test_the_plugin_fails_a_leaking_test_with_the_dump(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(LEAKY)
     result = pytester.runpytest_subprocess("-k", "test_leaks and not on_purpose or test_clean")
-    result.assert_outcomes(passed=2, errors=1)
+    result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*ERROR at teardown of test_leaks*",
-            "*LeakError: leaked: 1 goroutine",
+            "*_ test_leaks _*",
+            "E   *LeakError: leaked: 1 goroutine",
             "*goroutines abandoned by a run that returned*",
             "*goroutine 2 [[]chan receive[]]:*",
             "*allow_goroutine_leaks*",
@@ -282,8 +282,8 @@ def test_the_plugin_reports_a_background_leak_once(pytester: pytest.Pytester) ->
         """
     )
     result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaks_in_the_background*"])
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["FAILED *::test_leaks_in_the_background*"])
 
 
 def test_the_plugin_skips_the_check_of_a_failing_test(pytester: pytest.Pytester) -> None:
