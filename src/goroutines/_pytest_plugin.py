@@ -32,6 +32,10 @@ protocol itself (``pytest_runtest_protocol``, as pytest-rerunfailures does):
 3. if it found a leak, turn the held call report into a failure;
 4. log the reports in their usual order.
 
+Only the logging waits: a hook that looks at reports as they are made
+(``pytest_runtest_makereport``) still sees the call pass, and ``--pdb`` does
+not stop at a leak.
+
 If another plugin runs the protocol instead (its ``pytest_runtest_protocol``
 answered first), the reports are not held and the check falls back to raising
 ``LeakError`` from teardown: an error at teardown, still in that test's report.
