@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from xml.etree import ElementTree
 
 import pytest
 from conftest import PATIENCE, run_python, wait_until_blocked
@@ -225,6 +227,9 @@ def test_forgetting_abandoned_goroutines_runs_none_of_their_code(procs: str) -> 
 
 
 # ---- the pytest plugin ------------------------------------------------------------------
+#
+# Each test runs pytest on a small file in a fresh interpreter (the leak check's
+# state is the process's), bounded well inside this test's own timeout.
 
 LEAKY = """
     import pytest
@@ -246,26 +251,145 @@ LEAKY = """
     def test_clean():
         goroutines.testing.verify_none(timeout=0.01)
 """
+LEAKS_AND_CLEAN = ("-k", "test_leaks and not on_purpose or test_clean")
+
+# A conftest logging every report as xdist's controller sees it: serialized by
+# the worker, sent as JSON, rebuilt. One line per report, in the order logged.
+REPORT_LOG = """
+    import json
+
+    def pytest_configure(config):
+        global CONFIG
+        CONFIG = config
+
+    def pytest_runtest_logreport(report):
+        data = CONFIG.hook.pytest_report_to_serializable(config=CONFIG, report=report)
+        data = json.loads(json.dumps(data))
+        copy = CONFIG.hook.pytest_report_from_serializable(config=CONFIG, data=data)
+        line = [copy.head_line, copy.when, copy.outcome, copy.longreprtext]
+        with open("reports.jsonl", "a") as log:
+            print(json.dumps(line), file=log)
+"""
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's ``pytester``, with a terminal wide enough that the short test
+    summary keeps each failure's message whole."""
+    monkeypatch.setenv("COLUMNS", "250")
+    return pytester
+
+
+def runpytest(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(*args, timeout=PATIENCE * 4)
+
+
+def logged_reports(pytester: pytest.Pytester) -> list[list[str]]:
+    """[test name, phase, outcome, failure text] of each report REPORT_LOG saw."""
+    lines = (pytester.path / "reports.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
 
 
 def test_the_plugin_fails_a_leaking_test_with_the_dump(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(REPORT_LOG)
     pytester.makepyfile(LEAKY)
-    result = pytester.runpytest_subprocess("-k", "test_leaks and not on_purpose or test_clean")
-    result.assert_outcomes(passed=2, errors=1)
+    result = runpytest(pytester, *LEAKS_AND_CLEAN)
+    result.assert_outcomes(failed=1, passed=1)  # and no errors
+    result.stdout.fnmatch_lines(
+        ["*= FAILURES =*", "*_ test_leaks _*", "E   *LeakError: leaked: 1 goroutine"],
+        consecutive=True,
+    )
     result.stdout.fnmatch_lines(
         [
-            "*ERROR at teardown of test_leaks*",
-            "*LeakError: leaked: 1 goroutine",
             "*goroutines abandoned by a run that returned*",
             "*goroutine 2 [[]chan receive[]]:*",
             "*allow_goroutine_leaks*",
+            "*= short test summary info =*",
+            "FAILED *::test_leaks - *LeakError: leaked: 1 goroutine*",
         ]
     )
+    result.stdout.no_fnmatch_line("*ERROR*")
+    reports = logged_reports(pytester)
+    assert [report[:3] for report in reports] == [
+        ["test_leaks", "setup", "passed"],
+        ["test_leaks", "call", "failed"],
+        ["test_leaks", "teardown", "passed"],
+        ["test_clean", "setup", "passed"],
+        ["test_clean", "call", "passed"],
+        ["test_clean", "teardown", "passed"],
+    ]
+    failure = reports[1][3]
+    assert "LeakError: leaked: 1 goroutine\n" in failure
+    assert "goroutine 2 [chan receive]:" in failure
+    assert "@pytest.mark.allow_goroutine_leaks if it leaks on purpose" in failure
+
+
+def test_the_plugin_checks_after_the_fixtures_are_torn_down(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        import goroutines
+
+        @pytest.fixture
+        def server():
+            stop = goroutines.Chan()
+            goroutines.go(stop.recv)
+            yield
+            stop.close()
+
+        @pytest.fixture
+        def leaky_server():
+            goroutines.go(goroutines.Chan().recv)
+
+        def test_uses_a_server(server):
+            pass
+
+        def test_uses_a_leaky_server(leaky_server):
+            pass
+
+        def test_next():
+            goroutines.testing.verify_none(timeout=0.01)
+        """
+    )
+    result = runpytest(pytester)
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines(["FAILED *::test_uses_a_leaky_server - *LeakError*"])
+
+
+def test_the_plugin_stops_a_session_at_the_leak_under_x(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(LEAKY)
+    result = runpytest(pytester, "-x")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*stopping after 1 failures*"])
+
+
+def test_the_plugin_failure_is_rerun_by_last_failed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(LEAKY)
+    runpytest(pytester).assert_outcomes(failed=1, passed=2)
+    result = runpytest(pytester, "--lf")
+    result.assert_outcomes(failed=1)  # only test_leaks ran
+    result.stdout.fnmatch_lines(["*rerun previous 1 failure*"])
+
+
+def test_the_plugin_failure_is_a_junitxml_failure(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(LEAKY)
+    result = runpytest(pytester, *LEAKS_AND_CLEAN, "--junitxml=junit.xml")
+    result.assert_outcomes(failed=1, passed=1)
+    suite = ElementTree.parse(pytester.path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("failures"), suite.get("errors")) == ("1", "0")
+    assert suite.find(".//error") is None
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert list(cases["test_clean"]) == []
+    failure = cases["test_leaks"].find("failure")
+    assert failure is not None
+    assert "LeakError: leaked: 1 goroutine" in failure.get("message", "")
+    assert "goroutine 2 [chan receive]:" in (failure.text or "")
 
 
 def test_the_plugin_lets_a_marked_test_leak_and_forgets_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(LEAKY)
-    result = pytester.runpytest_subprocess("-k", "on_purpose or test_clean")
+    result = runpytest(pytester, "-k", "on_purpose or test_clean")
     result.assert_outcomes(passed=2)
 
 
@@ -281,26 +405,64 @@ def test_the_plugin_reports_a_background_leak_once(pytester: pytest.Pytester) ->
             pass
         """
     )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaks_in_the_background*"])
+    result = runpytest(pytester)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["FAILED *::test_leaks_in_the_background*"])
 
 
 def test_the_plugin_skips_the_check_of_a_failing_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
+        import pytest
         import goroutines
 
         def test_fails():
             goroutines.go(goroutines.Chan().recv)
+            assert False, "the test's own failure"
+
+        @pytest.mark.xfail(strict=True)
+        def test_xfails():
+            goroutines.go(goroutines.Chan().recv)
             assert False
+
+        def test_next():
+            goroutines.testing.verify_none(timeout=0.01)
         """
     )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=1)
+    result = runpytest(pytester)
+    result.assert_outcomes(failed=1, xfailed=1, passed=1)
+    result.stdout.fnmatch_lines(["FAILED *::test_fails - AssertionError: the test's own failure*"])
+    result.stdout.no_fnmatch_line("*LeakError*")
 
 
 def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(LEAKY)
-    result = pytester.runpytest_subprocess("-p", "no:goroutines", "-k", "test_leaks")
+    result = runpytest(pytester, "-p", "no:goroutines", "-k", "test_leaks")
     result.assert_outcomes(passed=2)
+
+
+def test_the_plugin_falls_back_to_a_teardown_error_under_another_protocol(
+    pytester: pytest.Pytester,
+) -> None:
+    # A conftest that runs the protocol itself answers before the plugin does,
+    # so the call report is logged as passed before the check: the leak can
+    # only be reported from teardown, still in the leaking test's report.
+    pytester.makeconftest(
+        """
+        import pytest
+        from _pytest.runner import runtestprotocol
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_protocol(item, nextitem):
+            item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+            runtestprotocol(item, nextitem=nextitem)
+            item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+            return True
+        """
+    )
+    pytester.makepyfile(LEAKY)
+    result = runpytest(pytester, *LEAKS_AND_CLEAN)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_leaks*", "*LeakError: leaked: 1 goroutine", "*goroutine 2 *"]
+    )

@@ -7,19 +7,47 @@ After each test, once its fixtures are torn down (so that a fixture may stop
 what it started), the plugin runs ``goroutines.testing.verify_none()``: a
 goroutine left alive (running, blocked, or abandoned by a ``run`` that
 returned), a pending background timer, a registered fd or a busy
-``blocking`` helper makes the test's teardown raise ``LeakError`` with the
-goroutine dump, in that test's own report. The check is skipped, and what is
-left forgotten (``ignore_current``), when the test is marked
-``@pytest.mark.allow_goroutine_leaks`` or did not pass: a failing test stops
-half-way and leaves things behind, and one report per test is enough. Either
-way the next test starts clean.
+``blocking`` helper makes the test itself fail, as Go's goleak does. Its call
+report becomes a failure whose text is the ``LeakError`` with the goroutine
+dump, so pytest counts it as failed (not as an error at teardown), junitxml
+writes a ``<failure>``, ``-x`` stops after it and ``--lf`` reruns it. The
+check is skipped, and what is left forgotten (``ignore_current``), when the
+test is marked ``@pytest.mark.allow_goroutine_leaks``, did not pass, or is
+marked ``xfail``: a failing test stops half-way and leaves things behind, and
+one report per test is enough. Either way the next test starts clean.
+
+How the failure reaches the call report
+---------------------------------------
+
+pytest logs each phase's report (``pytest_runtest_logreport``) as soon as the
+phase ends, so by the time teardown has run the test's "passed" has already
+been counted, written to junitxml and sent to xdist's controller. Raising in
+teardown instead gives ``1 passed, 1 error``. So the plugin runs the test
+protocol itself (``pytest_runtest_protocol``, as pytest-rerunfailures does):
+
+1. run setup, call and teardown with their reports held back
+   (``runtestprotocol(log=False)``);
+2. at the end of teardown, after every fixture finalizer and inside the
+   teardown's capture and timing, run the check and keep what it found;
+3. if it found a leak, turn the held call report into a failure;
+4. log the reports in their usual order.
+
+Only the logging waits: a hook that looks at reports as they are made
+(``pytest_runtest_makereport``) still sees the call pass, and ``--pdb`` does
+not stop at a leak.
+
+If another plugin runs the protocol instead (its ``pytest_runtest_protocol``
+answered first), the reports are not held and the check falls back to raising
+``LeakError`` from teardown: an error at teardown, still in that test's report.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+from _pytest.runner import runtestprotocol  # the default protocol; pytest does not export it
 
 from . import testing
 
@@ -27,11 +55,22 @@ if TYPE_CHECKING:
     from collections.abc import Generator
 
 _MARKER = "allow_goroutine_leaks"
-_passed = pytest.StashKey[bool]()
 _HINT = (
     "(the goroutines pytest plugin: clean up after the test, or mark it "
     f"@pytest.mark.{_MARKER} if it leaks on purpose)"
 )
+
+
+@dataclass
+class _Run:
+    """What the plugin knows about one run of a test (kept in its stash)."""
+
+    holding: bool = False  # this plugin runs the protocol and holds the reports back
+    passed: bool = False  # the call phase passed, and the test is not an xfail
+    leak: pytest.ExceptionInfo[testing.LeakError] | None = None  # what the check found
+
+
+_run = pytest.StashKey[_Run]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,28 +81,70 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """pytest's default protocol, with the reports held back until the leak
+    check at the end of teardown has had its say (see the module docstring)."""
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    run = item.stash[_run] = _Run(holding=True)
+    try:
+        reports = runtestprotocol(item, log=False, nextitem=nextitem)
+    finally:
+        del item.stash[_run]  # a rerun of the item starts afresh
+    if run.leak is not None:
+        _fail_call(reports, run.leak)
+    for report in reports:
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
-        item.stash[_passed] = report.passed
+        run = item.stash.setdefault(_run, _Run())
+        run.passed = report.passed and not hasattr(report, "wasxfail")
     return report
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     __tracebackhide__ = True
+    run = item.stash.setdefault(_run, _Run())
+    passed, run.passed = run.passed, False
     try:
         yield  # the fixtures' finalizers run here
     except BaseException:
         testing.ignore_current()
         raise
-    if item.get_closest_marker(_MARKER) is not None or not item.stash.get(_passed, False):
+    if item.get_closest_marker(_MARKER) is not None or not passed:
         testing.ignore_current()
         return
     try:
         testing.verify_none()
     except testing.LeakError as exc:
+        if not run.holding:  # another plugin's protocol: the call is already logged
+            raise testing.LeakError(f"{exc}\n\n{_HINT}") from None
+        run.leak = _with_hint(exc)
+
+
+def _with_hint(exc: testing.LeakError) -> pytest.ExceptionInfo[testing.LeakError]:
+    """The check's ``LeakError`` with the plugin's hint added, as raised."""
+    try:
         raise testing.LeakError(f"{exc}\n\n{_HINT}") from None
+    except testing.LeakError as leak:
+        return pytest.ExceptionInfo.from_exception(leak)
+
+
+def _fail_call(
+    reports: list[pytest.TestReport], leak: pytest.ExceptionInfo[testing.LeakError]
+) -> None:
+    """Turn the (passed) call report among ``reports`` into a failure showing
+    ``leak``: its message and dump, without the plugin's own traceback."""
+    for report in reports:
+        if report.when == "call":
+            report.outcome = "failed"
+            report.longrepr = leak.getrepr(style="no")
