@@ -72,6 +72,7 @@ class Workload:
 _THREADS_LIMIT = 10_000  # more OS threads than this is not a fair fight, nor a sane program
 _NO_CONTEXT = "no context package (Go's context is goroutines-only here)"
 _NO_TRACE = "no execution tracer to compare (the goroutines-only traced variant of pingpong)"
+_NO_PREEMPT = "no preemption to turn off (the goroutines-only variant of pingpong)"
 
 # fmt: off
 WORKLOADS: tuple[Workload, ...] = (
@@ -89,6 +90,12 @@ WORKLOADS: tuple[Workload, ...] = (
         "pingpong with run(trace=...): {n:,} round trips, recorded (writing the file not timed)",
         "µs/round trip", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1e6,
         skips={impl: _NO_TRACE for impl in ANCHORS},
+    ),
+    Workload(
+        "pingpong_nopreempt", "ping_pong_no_preemption",
+        "pingpong with preemption off (GODEBUG=asyncpreemptoff=1): {n:,} round trips",
+        "µs/round trip", full={"n": 100_000}, quick={"n": 5_000}, per=("n",), scale=1e6,
+        skips={impl: _NO_PREEMPT for impl in ANCHORS},
     ),
     Workload(
         "buffered", "buffered", "{n:,} items through a channel of capacity {capacity}",

@@ -52,6 +52,13 @@ def ping_pong_traced(n: int) -> float:
         return ping_pong(n, trace=os.path.join(directory, "trace.json"))
 
 
+def ping_pong_no_preemption(n: int) -> float:
+    """``ping_pong`` with preemption off (Go's ``GODEBUG=asyncpreemptoff=1``):
+    against ``ping_pong``, what the sysmon thread costs when nothing overruns."""
+    os.environ["GODEBUG"] = "asyncpreemptoff=1"  # read when the run starts
+    return ping_pong(n)
+
+
 def buffered(n: int, capacity: int) -> float:
     def main() -> float:
         channel: Chan[int] = Chan(capacity)

@@ -65,10 +65,11 @@ def leaks() -> str:
     none. Each header says ``(leaked)``: ``goroutine 7 [chan send (leaked)]:``.
 
     As Go does, it stops the world for the scan: the other workers wait in
-    their schedulers. Plain threads keep running, so a goroutine whose only
-    reference a thread is moving meanwhile can be reported. Without the GIL,
-    raises ``RuntimeError`` if a worker runs a goroutine that does not yield
-    for 0.25 s (see ``goroutines._runtime.leaks``).
+    their schedulers (a goroutine that computes is preempted for it). Plain
+    threads keep running, so a goroutine whose only reference a thread is
+    moving meanwhile can be reported. Without the GIL, raises
+    ``RuntimeError`` if a worker cannot be stopped within 0.25 s (its
+    goroutine cannot be preempted: see ``goroutines._runtime.preempt``).
     """
     runtime = current_runtime()
     if runtime is None:

@@ -19,7 +19,8 @@ code that blocked (``ch.recv()``), not the runtime's switch into the scheduler.
 
 Stacks are read where that is safe (``stacks.read_stacks``): without the
 GIL, by each worker for its own goroutines. A goroutine whose worker does not
-answer in time (it runs a goroutine that never yields) is shown by its
+answer in time (it runs a goroutine that cannot be preempted: see
+``preempt``) is shown by its
 function, and a running one with Go's words for that: ``goroutine running on
 other thread; stack unavailable``. The dump is a snapshot, as Go's is: a
 goroutine may have moved on since.
@@ -50,16 +51,19 @@ def format_goroutines(
     marked so. ``quiescent``: no worker can switch a goroutine meanwhile (the
     deadlock check), so stacks may be read from this thread."""
     gs = sorted((g for g in gs if g.state != DEAD), key=lambda g: g.id)
-    stacks = read_stacks(gs, _frame_lines, quiescent=quiescent)
+    stacks = read_stacks(gs, _state_and_frame_lines, quiescent=quiescent)
     return "\n".join(format_goroutine(g, g in leaked, stacks.get(g)) for g in gs)
 
 
-def format_goroutine(g: G, leaked: bool, stack: list[str] | None) -> str:
-    """One goroutine's block; ``stack``: its frame lines, None if unreadable."""
-    lines = [f"goroutine {g.id} [{status(g, leaked)}]:"]
-    if stack:
-        lines.extend(stack)
-    elif stack is None and g.greenlet is not None and g.state == RUNNING:
+def format_goroutine(g: G, leaked: bool, stack: tuple[int, list[str]] | None) -> str:
+    """One goroutine's block; ``stack``: its state and frame lines, read
+    together (a goroutine preempted for the reading runs again right after),
+    or None if unreadable."""
+    state = g.state if stack is None else stack[0]
+    lines = [f"goroutine {g.id} [{status(g, leaked, state)}]:"]
+    if stack and stack[1]:
+        lines.extend(stack[1])
+    elif stack is None and g.greenlet is not None and state == RUNNING:
         lines.append("goroutine running on other thread; stack unavailable")
     elif g.fn is not None:
         lines.extend(_function_lines(g))
@@ -68,13 +72,14 @@ def format_goroutine(g: G, leaked: bool, stack: list[str] | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status(g: G, leaked: bool = False) -> str:
-    """Go's status word for a goroutine: ``running``, ``runnable`` or its wait
-    reason, then `` (leaked)`` if ``leaked``, then ``, M minutes`` once it has
-    waited a minute or more."""
-    if g.state == RUNNING:
+def status(g: G, leaked: bool = False, state: int | None = None) -> str:
+    """Go's status word for a goroutine in ``state`` (default: its state now):
+    ``running``, ``runnable`` or its wait reason, then `` (leaked)`` if
+    ``leaked``, then ``, M minutes`` once it has waited a minute or more."""
+    state = g.state if state is None else state
+    if state == RUNNING:
         return "running"
-    if g.state == RUNNABLE:
+    if state == RUNNABLE:
         return "runnable"
     reason = f"{g.wait_reason} (leaked)" if leaked else g.wait_reason
     since = getattr(g, "waiting_since", None)  # park sets it before state; a dump reads racily
@@ -82,6 +87,10 @@ def status(g: G, leaked: bool = False) -> str:
     if minutes >= 1:
         return f"{reason}, {minutes} minutes"  # Go's words, "1 minutes" included
     return reason
+
+
+def _state_and_frame_lines(g: G) -> tuple[int, list[str]]:
+    return g.state, _frame_lines(g)
 
 
 def _frame_lines(g: G) -> list[str]:

@@ -43,7 +43,8 @@ meanwhile but the caller, and every stack is read safely. Plain threads are
 not stopped: a reference one of them moves during the scan (out of a local
 not yet scanned, into an object already scanned) can go unseen and its waiter
 be reported; a goroutine that left its wait before the scan ends is not. A
-worker running a goroutine that never yields cannot be stopped: with the GIL
+worker running a goroutine that cannot be preempted (in a C call: see
+``preempt``) cannot be stopped: with the GIL
 the scan goes on (that goroutine's stack is read as it runs); without it,
 ``find_leaked`` raises ``RuntimeError`` rather than read objects that
 goroutine may be changing. References held only by C code (``atexit``, an

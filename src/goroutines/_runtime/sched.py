@@ -44,7 +44,7 @@ import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import leaks, monitor, threads
+from . import leaks, monitor, preempt, sysmon, threads
 from .bubble import Bubble
 from .dump import format_goroutines
 from .g import G
@@ -544,10 +544,13 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     sigquit = monitor.start(runtime)  # before any worker thread: they inherit its signal mask
     for _ in range(runtime.nprocs - 1):
         runtime.start_worker_thread()
+    preemptible = _watch_for_overruns(runtime)
     try:
-        with _signals_wake(first):
+        with _signals_wake(first), preempt.SignalHandler():
             first.run_loop()
     finally:
+        if preemptible:
+            sysmon.unwatch(runtime)
         first.close()
         with runtime.lock:
             runtime.done = True
@@ -561,6 +564,16 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     if runtime.error is not None:
         raise runtime.error
     return runtime.result  # type: ignore[no-any-return]
+
+
+def _watch_for_overruns(runtime: Runtime) -> bool:
+    """Have sysmon preempt ``runtime``'s goroutines that run too long, unless
+    preemption is off (``preempt``) or the run is seeded: a seeded run's
+    interleaving must not depend on how fast the machine is."""
+    if preempt.MECHANISM is None or preempt.off_by_godebug() or runtime.seeded is not None:
+        return False
+    sysmon.watch(runtime)
+    return True
 
 
 @contextlib.contextmanager
@@ -649,6 +662,7 @@ def background_runtime() -> Runtime:
             runtime = Runtime(get_procs() if _active is None else _procs, background=True)
             for _ in range(runtime.nprocs):
                 runtime.start_worker_thread()
+            _watch_for_overruns(runtime)
             _background = runtime
         return _background
 

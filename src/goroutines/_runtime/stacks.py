@@ -20,8 +20,9 @@ Who may read a goroutine's frames (``gr_frame``, ``f_back``, ``f_locals``):
 that is allowed: at once, or on its worker's thread (``Worker.submit``: the
 worker serves the request on its next pass through its scheduler, when none of
 its goroutines runs). All workers are asked at once and given ``TIMEOUT`` in
-all; a worker busy in a goroutine that never yields does not answer, and its
-goroutines are left out of the result, so callers must cope with gaps.
+all; a worker busy in a goroutine that cannot be preempted (in a C call: see
+``preempt``) does not answer, and its goroutines are left out of the result,
+so callers must cope with gaps.
 
 ``world_stopped(workers)`` goes further, for the leak check, which must read
 every stack and walk objects that goroutines may be changing: it holds every
@@ -106,7 +107,7 @@ def innermost_frame(g: G) -> FrameType | None:
 def world_stopped(workers: Iterable[Worker]) -> Iterator[bool]:
     """Hold ``workers`` (but the caller's) in their schedulers for the block
     (see the module docstring); yields whether all of them stopped within
-    ``TIMEOUT`` (one running a goroutine that never yields does not)."""
+    ``TIMEOUT`` (one running a goroutine that cannot be preempted does not)."""
     caller: Worker | None = getattr(tls, "worker", None)
     while not _world_lock.acquire(timeout=_POLL):
         if caller is not None:

@@ -27,7 +27,10 @@ depth, and chains of goroutines starting one another would run out of it.
 
 Invariants:
   - ``runq``, ``free``, ``current``, ``yielded``, ``tick`` and ``pinned`` are
-    touched only by this worker's thread.
+    written only by this worker's thread (``sysmon`` reads ``current`` and
+    ``tick`` racily, to see how long a goroutine has been running).
+  - ``preempt`` is set by sysmon and cleared by this worker's thread, under
+    ``preempt``'s lock (see ``preempt``).
   - ``newq`` is appended (at either end) and popped on the left by this
     worker's thread, and popped on the right by thieves; ``collections.deque`` makes each of those
     calls atomic, with or without the GIL.
@@ -144,6 +147,9 @@ class Worker:
         self.requests: deque[Request] = deque()  # see ``submit``
         self.stopped = False  # set once run_loop has returned: nothing runs here any more
         self.random = random.random  # select's choices (seeded: see ``seeded``)
+        self.preempt: G | None = None  # the goroutine to preempt (see ``preempt``)
+        # What sysmon saw running here: (current, tick, since when) (see ``sysmon``).
+        self.sampled: tuple[G | None, int, float] = (None, 0, 0.0)
         self.tracer: WorkerTrace | None = None  # see ``trace``: set only when tracing
         if runtime.tracer is not None:
             self.tracer = runtime.tracer.attach(self)
@@ -459,6 +465,19 @@ class Worker:
         """Wake this worker unconditionally, e.g. because the runtime stopped."""
         with self.lock:
             self.poller.wakeup()
+
+    def wants_preemption(self) -> bool:
+        """From sysmon's thread, racily: is anything but the running goroutine
+        waiting for this worker's thread (a ready goroutine, a request, a due
+        timer, fds to poll, or global work that no idle worker can take)?"""
+        if self.runq or self.newq or self.inbox or self.requests:
+            return True
+        runtime = self.runtime
+        if runtime.global_queue and not runtime.idle:
+            return True
+        with self.lock:
+            deadline = self.timers.next_deadline()
+            return (deadline is not None and deadline <= self.now()) or self.poller.waiting()
 
     def has_work(self) -> bool:
         """Whether any goroutine is queued on this worker (racy snapshot)."""
