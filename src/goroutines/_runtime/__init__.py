@@ -137,7 +137,9 @@ def wait_in_bubble() -> None:
 
 def start_timer(seconds: float, fn: Any, arg: Any) -> Timer:
     """Call ``fn(arg, now)`` in ``seconds`` on this worker (or, from a plain
-    thread, on the background runtime). ``fn`` must not block."""
+    thread, on the background runtime). ``fn`` must not block. An exception
+    it raises ends the run, with a note naming ``fn`` (on the background
+    runtime it is printed to stderr): see ``Runtime.failed``."""
     worker = getattr(tls, "worker", None)
     if worker is None:
         worker = background_runtime().workers[0]

@@ -5,7 +5,8 @@ queue, the table of live goroutines and the idle bookkeeping the deadlock
 detector reads. There are two kinds:
 
 - the *run* runtime, made by ``run(main)``: the calling thread is its first
-  worker; it ends when main returns, a goroutine raises, or it deadlocks. At
+  worker; it ends when main returns, when an exception escapes a goroutine,
+  a timer callback or a scheduler loop (``failed``), or when it deadlocks. At
   most one is active at a time (``_active``).
 - the *background* runtime, made the first time ``go`` is called from a plain
   thread: daemon worker threads that live until the process exits. Timers
@@ -350,7 +351,21 @@ class Runtime:
                 self._stop_locked(error=None)
 
     def goroutine_failed(self, g: G, exc: BaseException) -> None:
-        exc.add_note(f"raised in goroutine {g.id} ({describe(g.fn)})")
+        self.failed(exc, f"raised in goroutine {g.id} ({describe(g.fn)})")
+
+    def timer_failed(self, fn: Any, exc: BaseException) -> None:
+        """A timer callback raised: a bug, or on the main thread's worker a
+        signal handler's exception (KeyboardInterrupt) that landed in it."""
+        self.failed(exc, f"raised in timer callback {describe(fn)}")
+
+    def failed(self, exc: BaseException, note: str | None) -> None:
+        """An exception escaped a goroutine, a timer callback or a worker's
+        scheduler loop (``note`` says which). As in Go, where a panic in any
+        goroutine or timer function ends the program, it ends a run: ``run``
+        re-raises this same object. On the background runtime, which has no
+        caller to raise it to, it is printed to stderr and the workers carry on."""
+        if note is not None:
+            exc.add_note(note)
         if self.background:
             traceback.print_exception(exc, file=sys.stderr)
             return
