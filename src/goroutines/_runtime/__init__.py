@@ -3,10 +3,13 @@
 Everything above this package (channels, select, sync, time, ...) is built on
 the few calls re-exported here and nothing else:
 
-- ``current()``: the waiter record of the caller: the running ``G``, or the
-  plain thread's ``ThreadParker``. Both have ``park(reason)``, ``make_ready()``,
-  ``complete(value, ok)`` and the waiter fields ``value``, ``ok``,
-  ``select_token``, ``select_index``.
+- ``current()``: the waiter record of the caller: the running ``G``, or a
+  new ``ThreadWait`` for this wait of a plain thread. Both have
+  ``park(reason)``, ``make_ready()``, ``complete(value, ok)``, ``withdraw()``
+  and the waiter fields ``value``, ``ok``, ``select_token``, ``select_index``.
+  ``claim``, ``pop_live`` and ``is_live`` are how a primitive dequeues a
+  record that its owner may have given up (a plain thread's wait interrupted
+  by a signal, a select's other cases): see ``waiters``.
 - ``register_thread()``: every public operation calls it first, so that plain
   threads using goroutines objects are known to the deadlock detector.
 - ``start_timer(seconds, fn, arg)`` / ``stop_timer(timer)``: run ``fn(arg, now)``
@@ -46,8 +49,9 @@ from .sched import (
     run_program,
     set_procs,
 )
-from .threads import ThreadParker, register_thread, thread_parker, tls
+from .threads import register_thread, thread_parker, tls
 from .timers import Timer
+from .waiters import ThreadWait, claim, is_live, pop_live
 
 R = TypeVar("R")
 
@@ -59,17 +63,20 @@ __all__ = [
     "WRITE",
     "DeadlockError",
     "G",
-    "ThreadParker",
+    "ThreadWait",
     "Timer",
     "blocking",
+    "claim",
     "current",
     "current_runtime",
     "evict_fd",
     "get_procs",
     "go",
     "in_goroutine",
+    "is_live",
     "leaked_goroutines",
     "now",
+    "pop_live",
     "register_thread",
     "run",
     "run_in_bubble",
@@ -83,8 +90,9 @@ __all__ = [
 ]
 
 
-def current() -> G | ThreadParker:
-    """The caller's waiter record: its goroutine, or its plain thread's parker.
+def current() -> G | ThreadWait:
+    """The caller's waiter record for the wait it is about to make: its
+    goroutine, or on a plain thread a new ``ThreadWait``.
 
     Must not be called from a timer callback (the scheduler greenlet)."""
     worker = getattr(tls, "worker", None)
@@ -92,7 +100,7 @@ def current() -> G | ThreadParker:
         g = worker.current
         assert g is not None, "blocking operation called from a timer callback"
         return g  # type: ignore[no-any-return]
-    return thread_parker()
+    return ThreadWait(thread_parker())
 
 
 def in_goroutine() -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 _registry: dict[ThreadParker, None] = {}
 _state_lock = threading.Lock()
@@ -93,25 +92,26 @@ def any_running(excluded: set[int]) -> bool:
 
 
 class ThreadParker:
-    """The waiter record of a plain OS thread: parks the thread itself.
+    """What a plain OS thread blocks on: ``park`` blocks the thread itself.
+
+    Each wait queues a fresh ``waiters.ThreadWait`` record that points here
+    (so that a wait can be withdrawn; see ``waiters``); the parker is the
+    thread's for good.
 
     ``blocked`` is True while the thread waits in a goroutines primitive; the
     deadlock detector reads it. ``_pending`` is a wake-up that came before the
     thread parked. Both are guarded by the module's ``_state_lock`` (see the
     module docstring), so the detector never sees a woken thread as blocked.
+    ``_wakeup`` is acquired except between a ``make_ready`` and the ``park``
+    it ends.
+
+    A signal handler that raises while the thread waits (only ever on the
+    main thread: Ctrl-C's ``KeyboardInterrupt``) makes ``park`` raise that, and
+    leaves the parker as if the thread had not parked: not ``blocked``, and a
+    wake-up that came meanwhile kept in ``_pending`` for ``take_wakeup``.
     """
 
-    select_token = None  # a plain thread waits as itself only in a simple wait
-
-    __slots__ = (
-        "_pending",
-        "_wakeup",
-        "blocked",
-        "ok",
-        "select_index",
-        "thread",
-        "value",
-    )
+    __slots__ = ("_pending", "_wakeup", "blocked", "thread")
 
     def __init__(self, thread: threading.Thread) -> None:
         self._wakeup = threading.Lock()
@@ -119,9 +119,6 @@ class ThreadParker:
         self._pending = False
         self.thread = thread
         self.blocked = False
-        self.value: Any = None
-        self.ok = False
-        self.select_index = -1
 
     def park(self, wait_reason: str, waiting_on: object = None) -> None:
         with _state_lock:
@@ -129,8 +126,34 @@ class ThreadParker:
                 self._pending = False
                 return
             self.blocked = True
-        _on_block()
-        self._wakeup.acquire()
+        try:
+            _on_block()
+            self._wakeup.acquire()
+        except BaseException:  # a signal handler raised: see the class docstring
+            self._interrupted()
+            raise
+
+    def _interrupted(self) -> None:
+        with _state_lock:
+            if self.blocked:  # no wake-up came
+                self.blocked = False
+                return
+            # make_ready released _wakeup: take it, unless the acquire did.
+            self._wakeup.acquire(False)
+            self._pending = True
+
+    def take_wakeup(self) -> None:
+        """Wait for a wake-up that a waker owes this thread (it claimed the
+        thread's waiter record; the wake-up is on its way) and take it, so
+        that it cannot end a later ``park``. A signal handler raising in this
+        instant is not let through: the owed wake-up must be taken first, and
+        the exception that interrupted the wait is on its way up already."""
+        while True:
+            try:
+                self.park("")
+            except BaseException:
+                continue
+            return
 
     def make_ready(self) -> None:
         with _state_lock:
@@ -139,8 +162,3 @@ class ThreadParker:
                 self._wakeup.release()
             else:
                 self._pending = True
-
-    def complete(self, value: Any, ok: bool) -> None:
-        self.value = value
-        self.ok = ok
-        self.make_ready()
