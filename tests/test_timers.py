@@ -77,7 +77,6 @@ def test_a_timer_callback_failing_on_another_worker_ends_the_run() -> None:
 
 
 @pytest.mark.usefixtures("sigint_raises")
-@pytest.mark.allow_goroutine_leaks  # main, parked when the run ended
 def test_keyboard_interrupt_landing_in_a_timer_callback_ends_the_run(procs: int) -> None:
     """SIGINT's handler runs on the main thread, wherever it is: here in a
     callback on the worker that run() made of the main thread."""

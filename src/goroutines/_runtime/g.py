@@ -125,10 +125,11 @@ class G:
 
     def withdraw(self, token: Lock | None = None) -> bool:
         """A goroutine's simple wait cannot be given up (see ``waiters``):
-        ``park`` returns once a waker completed it, and raises only when the
-        goroutine is being torn down. Then nothing handed to it is given
-        back (True, as if nobody had); a select's cases are made stale if no
-        case fired yet (``token``). (A plain thread's: ``ThreadWait.withdraw``.)"""
+        ``park`` returns once a waker completed it, and raises only when an
+        interrupted run unwinds the goroutine (``unwind``). The run is over,
+        so nothing handed to it is given back (True, as if nobody had); a
+        select's cases are made stale if no case fired yet (``token``). (A
+        plain thread's wait: ``ThreadWait.withdraw``.)"""
         if token is not None:
             token.acquire(False)
         return True

@@ -22,8 +22,12 @@ that were just started), ``run`` raises ``DeadlockError``. A plain thread
 that blocks re-runs the check, and idle workers poll while some plain thread
 is still running (a thread's exit cannot be observed otherwise).
 
+A run that ends with ``KeyboardInterrupt`` (Ctrl-C) unwinds its goroutines
+before ``run`` raises it, instead of abandoning them: see ``unwind``.
+
 Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
-``result``/``error``, ``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
+``result``/``error``, ``unwinding`` (read without it by the workers),
+``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
 dict whose single operations are atomic in CPython with or without the GIL.
 Lock order: ``Runtime.lock`` before ``Worker.lock`` and before the plain
 threads' ``threads._state_lock``; a plain thread runs the deadlock check only
@@ -46,7 +50,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import leaks, monitor, threads
 from .bubble import Bubble
 from .dump import format_goroutines
-from .g import G
+from .g import DEAD, G
 from .seeded import SeededChoices
 from .threads import tls
 from .trace import Tracer
@@ -109,6 +113,7 @@ class Runtime:
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        self.unwinding = False  # the run ended with KeyboardInterrupt: see ``unwind``
         self.poll_interval = _POLL_INTERVAL
         self._deadlock_since: float | None = None
         self.blocking_calls = 0  # goroutines.blocking calls in flight
@@ -372,10 +377,21 @@ class Runtime:
         with self.lock:
             if not self.done:
                 self._stop_locked(error=exc)
+            elif isinstance(exc, KeyboardInterrupt):
+                self.unwinding = False  # a second Ctrl-C, during the clean-up: enough
+
+    def drop_unstarted(self) -> None:
+        """Forget the goroutines that never started (the run is over): they
+        hold nothing, so an interrupted run unwinds them by dropping them."""
+        for g in list(self.allg.values()):
+            if g.greenlet is None:
+                g.state = DEAD
+                self.allg.pop(g.id, None)
 
     def _stop_locked(self, *, error: BaseException | None) -> None:
         self.done = True
         self.error = error
+        self.unwinding = isinstance(error, KeyboardInterrupt)
         for worker in self.workers:
             worker.interrupt()
 
@@ -604,6 +620,8 @@ abandoned: list[G] = []
 
 
 def _abandon(runtime: Runtime) -> None:
+    if isinstance(runtime.error, KeyboardInterrupt):
+        runtime.drop_unstarted()  # the others were unwound, or could not be
     abandoned.extend(runtime.allg.values())
     runtime.allg.clear()
 

@@ -49,6 +49,8 @@ Invariants:
     or in the loop itself (a signal handler's KeyboardInterrupt lands there
     when the main thread's worker waits in its poller), goes to
     ``Runtime.failed``, which ends a run and lets a background worker carry on.
+  - When a run ends with ``KeyboardInterrupt``, each worker unwinds the
+    goroutines pinned to it before ``run_loop`` returns (``unwind``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from .g import DEAD, RUNNING, G
 from .netpoll import Poller
 from .threads import tls
 from .timers import Timer, TimerHeap
+from .unwind import unwind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -165,6 +168,8 @@ class Worker:
         tls.known = True
         try:
             self._schedule()
+            if self.runtime.unwinding:
+                unwind(self)
         finally:
             tls.worker = None
             if not was_known:
