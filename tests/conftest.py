@@ -266,13 +266,18 @@ def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
     peer.close()
 
 
+# The signals whose handler ``interrupt_main`` installs for the test.
+INTERRUPTS = (signal.SIGUSR1, signal.SIGINT)
+
+
 @pytest.fixture
 def interrupt_main() -> Iterator[Callable[..., None]]:
-    """``interrupt_main(before=None, during=None)``: once the main thread (the
-    one running the test) is parked in a goroutines primitive, a helper thread
-    calls ``before()``, then sends the main thread SIGUSR1, whose handler calls
-    ``during()`` and raises ``Interrupted`` in the main thread, where it waits:
-    what Ctrl-C does to a program blocked in ``ch.recv()``.
+    """``interrupt_main(before=None, during=None, signum=SIGUSR1)``: once the
+    main thread (the one running the test) is parked in a goroutines
+    primitive, a helper thread calls ``before()``, then sends the main thread
+    ``signum``, whose handler calls ``during()`` and raises in the main
+    thread, where it waits: ``Interrupted`` for SIGUSR1, ``KeyboardInterrupt``
+    for SIGINT (what Ctrl-C does to a program blocked in ``ch.recv()``).
 
     ``during`` runs on the main thread while its wait is being interrupted,
     before the exception: a wake-up it gives (a send to the receiver that is
@@ -282,39 +287,49 @@ def interrupt_main() -> Iterator[Callable[..., None]]:
         pytest.skip("signal handlers run on the main thread only")
     parker = thread_parker()
     helpers: list[threading.Thread] = []
+    failures: list[BaseException] = []
     actions: dict[str, Callable[[], object] | None] = {}
 
     def handler(signum: int, frame: Any) -> None:
         during = actions.pop("during", None)
         if during is not None:
             during()
-        raise Interrupted
+        raise KeyboardInterrupt if signum == signal.SIGINT else Interrupted
 
-    def interrupt(main_ident: int, before: Callable[[], object] | None) -> None:
-        deadline = time.monotonic() + PATIENCE
-        while not parker.blocked:  # a flag the deadlock detector reads too
-            assert time.monotonic() < deadline, "the main thread never parked"
-            time.sleep(0.001)
-        if before is not None:
-            before()
-        signal.pthread_kill(main_ident, signal.SIGUSR1)
+    def interrupt(main_ident: int, before: Callable[[], object] | None, signum: int) -> None:
+        try:
+            deadline = time.monotonic() + PATIENCE
+            while not parker.blocked:  # a flag the deadlock detector reads too
+                assert time.monotonic() < deadline, "the main thread never parked"
+                time.sleep(0.001)
+            if before is not None:
+                before()
+        except BaseException as exc:
+            failures.append(exc)
+        finally:  # in any case: the main thread must not wait forever
+            signal.pthread_kill(main_ident, signum)
 
     def start(
-        before: Callable[[], object] | None = None, during: Callable[[], object] | None = None
+        before: Callable[[], object] | None = None,
+        during: Callable[[], object] | None = None,
+        signum: int = signal.SIGUSR1,
     ) -> None:
         actions["during"] = during
         main_ident = threading.main_thread().ident
         assert main_ident is not None
-        helper = threading.Thread(target=interrupt, args=(main_ident, before), daemon=True)
+        helper = threading.Thread(target=interrupt, args=(main_ident, before, signum), daemon=True)
         helper.start()
         helpers.append(helper)
 
-    previous = signal.signal(signal.SIGUSR1, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in INTERRUPTS}
     try:
         yield start
     finally:
         for helper in helpers:
             helper.join(PATIENCE)
-        signal.signal(signal.SIGUSR1, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
     assert not any(helper.is_alive() for helper in helpers)
+    if failures:
+        raise failures[0]
     assert not parker.blocked, "the main thread still counts as blocked"

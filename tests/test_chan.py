@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import signal
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
@@ -1328,6 +1329,17 @@ def test_an_interrupted_receive_leaves_no_stale_waiter(
     peer.go(ch.send, "after")
     assert recv_within(ch) == "after"  # not swallowed by the receive given up
     assert try_recv(ch) == (False, None)
+
+
+def test_ctrl_c_in_a_plain_receive_raises_keyboard_interrupt_and_leaves_no_waiter(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    ch: Chan[str] = Chan()
+    interrupt_main(signum=signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        ch.recv()
+    peer.go(ch.send, "after")
+    assert recv_within(ch) == "after"
 
 
 @pytest.mark.parametrize("capacity", [0, 1])
