@@ -76,14 +76,18 @@ def unwind(worker: Worker) -> None:
 
 
 def _pinned_to(g: G, worker: Worker) -> bool:
-    return g.greenlet is not None and g.worker is worker
+    """Whether ``g`` started on ``worker`` and its stack is still there to
+    unwind (an exception that escaped its greenlet, not the goroutine, left
+    it dead: Runtime.failed got that one)."""
+    gl = g.greenlet
+    return gl is not None and not gl.dead and g.worker is worker
 
 
 def _throw(worker: Worker, g: G) -> None:
     """Raise GreenletExit in ``g`` where it waits; return once it finished
     or blocked again."""
     gl = g.greenlet
-    if gl is None:  # it finished meanwhile
+    if gl is None or gl.dead:  # it finished meanwhile
         return
     worker.runq.clear()  # none of them may run but through this loop
     worker.yielded = None
