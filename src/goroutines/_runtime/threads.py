@@ -91,6 +91,11 @@ def any_running(excluded: set[int]) -> bool:
     return False
 
 
+# How often the main thread, blocked in a primitive, runs signal handlers that
+# are pending (see ThreadParker), in seconds.
+_SIGNAL_POLL = 0.1
+
+
 class ThreadParker:
     """What a plain OS thread blocks on: ``park`` blocks the thread itself.
 
@@ -109,14 +114,20 @@ class ThreadParker:
     main thread: Ctrl-C's ``KeyboardInterrupt``) makes ``park`` raise that, and
     leaves the parker as if the thread had not parked: not ``blocked``, and a
     wake-up that came meanwhile kept in ``_pending`` for ``take_wakeup``.
+    CPython runs a handler between two bytecodes, and the kernel interrupts
+    only a wait in progress: a signal that lands just before the thread
+    blocks in ``_wakeup.acquire()`` would wait for the wake-up. So the main
+    thread, the one that runs handlers, waits in slices of ``_SIGNAL_POLL``
+    seconds, between which a pending handler runs.
     """
 
-    __slots__ = ("_pending", "_wakeup", "blocked", "thread")
+    __slots__ = ("_pending", "_runs_handlers", "_wakeup", "blocked", "thread")
 
     def __init__(self, thread: threading.Thread) -> None:
         self._wakeup = threading.Lock()
         self._wakeup.acquire()
         self._pending = False
+        self._runs_handlers = thread is threading.main_thread()
         self.thread = thread
         self.blocked = False
 
@@ -128,7 +139,11 @@ class ThreadParker:
             self.blocked = True
         try:
             _on_block()
-            self._wakeup.acquire()
+            if self._runs_handlers:
+                while not self._wakeup.acquire(timeout=_SIGNAL_POLL):
+                    pass  # a signal handler pending runs here
+            else:
+                self._wakeup.acquire()
         except BaseException:  # a signal handler raised: see the class docstring
             self._interrupted()
             raise
