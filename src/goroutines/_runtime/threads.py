@@ -1,8 +1,9 @@
 """Plain OS threads that use goroutines objects.
 
 A plain thread (not a worker) that sends, receives or locks gets a
-``ThreadParker``: the same waiter fields and calls as a ``G``, but ``park``
-blocks the OS thread on a lock. Every such thread is registered in
+``ThreadParker``, whose ``park`` blocks the OS thread on a lock; each of its
+waits queues a ``waiters.ThreadWait``, with the same waiter fields and calls
+as a ``G``. Every such thread is registered in
 ``_registry`` on first use, because the deadlock detector must know whether a
 plain thread could still wake a goroutine (API.md: a run is deadlocked only if
 every plain thread that has used a goroutines object is blocked in one or has
