@@ -170,7 +170,8 @@ def blocking(fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     The helpers are a pool of up to 64 daemon threads, started as needed
     (``goroutines.runtime.set_blocking_threads`` changes the bound); calls
     beyond it wait their turn. A goroutine abandoned while its call runs
-    (its run ended) is never resumed; the call finishes on its helper.
+    (its run ended) is never resumed; the call finishes on its helper (also
+    when an interrupted run unwinds the goroutine: see ``unwind``).
     """
     if not callable(fn):
         raise TypeError(f"blocking: fn must be callable, not {type(fn).__name__}")
