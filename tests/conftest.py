@@ -266,8 +266,8 @@ def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
     peer.close()
 
 
-# The signals whose handler ``interrupt_main`` installs for the test.
-INTERRUPTS = (signal.SIGUSR1, signal.SIGINT)
+# The signals whose handler ``interrupt_main`` installs for the test (POSIX).
+INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGUSR1", "SIGINT") if hasattr(signal, name))
 
 
 @pytest.fixture
@@ -285,6 +285,8 @@ def interrupt_main() -> Iterator[Callable[..., None]]:
     and wins, deterministically."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signal handlers run on the main thread only")
+    if not hasattr(signal, "pthread_kill") or len(INTERRUPTS) < 2:
+        pytest.skip("needs POSIX signals and pthread_kill")
     parker = thread_parker()
     helpers: list[threading.Thread] = []
     failures: list[BaseException] = []
@@ -312,7 +314,7 @@ def interrupt_main() -> Iterator[Callable[..., None]]:
     def start(
         before: Callable[[], object] | None = None,
         during: Callable[[], object] | None = None,
-        signum: int = signal.SIGUSR1,
+        signum: int = INTERRUPTS[0],
     ) -> None:
         actions["during"] = during
         main_ident = threading.main_thread().ident

@@ -388,6 +388,7 @@ def test_sigint_unwinds_thousands_of_goroutines_parked_on_sockets(
     assert took < PROMPTLY, f"run raised KeyboardInterrupt {took:.2f}s after SIGINT"
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 @pytest.mark.parametrize("kind", ["socketpair", "tcp"])
 @pytest.mark.parametrize("procs", ["1", "2"])
 def test_sigint_under_goroutines_run_exits_130_promptly(child: Any, procs: str, kind: str) -> None:
