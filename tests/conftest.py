@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -34,6 +35,8 @@ import pytest
 import goroutines
 import goroutines.time as gtime
 from goroutines import runtime
+from goroutines._runtime.threads import thread_parker
+from goroutines.testing import verify_none, wait_blocked
 
 # A generous bound for anything that should take milliseconds; only ever
 # reached when the implementation is broken.
@@ -142,6 +145,17 @@ def recv_within(ch: Any, timeout: float = PATIENCE, *, ok: bool = False) -> Any:
     return value
 
 
+def send_within(ch: Any, value: Any, timeout: float = PATIENCE) -> None:
+    """``ch.send(value)``, failing the test if no receiver takes it (or no
+    slot frees) within ``timeout`` seconds."""
+    timer = gtime.Timer(timeout)
+    try:
+        index, _ = goroutines.select((ch.send, value), timer.c.recv)
+    finally:
+        timer.stop()
+    assert index == 0, f"{value!r} not sent within {timeout}s"
+
+
 @pytest.fixture
 def start_thread() -> Iterator[Callable[..., threading.Thread]]:
     """Start plain daemon threads; at teardown check that they all finished."""
@@ -173,3 +187,149 @@ def is_done(ctx: Any) -> bool:
     """A non-blocking look at ``ctx.done()``."""
     index, _ = goroutines.select(ctx.done().recv, goroutines.default)
     return index == 0
+
+
+# ---- interrupting the main thread while it waits -----------------------------------------
+
+
+class Interrupted(Exception):
+    """What the signal handler of ``interrupt_main`` raises in the main thread."""
+
+
+class Peer:
+    """Where a test's goroutines run, on the other side of objects the main
+    thread (a plain thread here) waits on: the background runtime, or a run
+    that another thread started with ``gomaxprocs`` 1 or 2."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._jobs: goroutines.Chan[tuple[Callable[..., Any], tuple[Any, ...]]] = goroutines.Chan()
+        self._failure: list[BaseException] = []
+        self._thread: threading.Thread | None = None
+        if kind != "background":
+            procs = int(kind.removeprefix("run"))
+            self._thread = threading.Thread(target=self._run, args=(procs,), daemon=True)
+            self._thread.start()
+
+    def go(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Start ``fn(*args)`` as a goroutine there."""
+        if self._thread is None:
+            goroutines.go(fn, *args)
+        else:
+            self._jobs.send((fn, args))
+
+    def wait_blocked(self, op: Callable[..., Any]) -> None:
+        """``goroutines.testing.wait_blocked(op)`` for the goroutines there."""
+        if self._thread is None:
+            wait_blocked(op, timeout=PATIENCE)
+            return
+        done: goroutines.Chan[None] = goroutines.Chan(1)
+        self.go(lambda: (wait_blocked(op, timeout=PATIENCE), done.send(None)))
+        done.recv()
+
+    def close(self) -> None:
+        """Wait for the goroutines started here to finish (a run's main waits
+        for them, then returns); raise what failed there."""
+        if self._thread is not None:
+            self._jobs.close()
+            self._thread.join(PATIENCE)
+            assert not self._thread.is_alive(), "the peer's run did not end"
+        if self._failure:
+            raise self._failure[0]
+
+    def _run(self, procs: int) -> None:
+        def main() -> None:
+            while True:
+                # recv_within: its timer keeps the deadlock detector quiet while
+                # the test's main thread waits for something else.
+                job, ok = recv_within(self._jobs, ok=True)
+                if not ok:
+                    break
+                fn, args = job
+                goroutines.go(fn, *args)
+            verify_none()  # waits for the goroutines still finishing
+
+        try:
+            goroutines.run(main, gomaxprocs=procs)
+        except BaseException as exc:
+            self._failure.append(exc)
+
+
+@pytest.fixture(params=["background", "run1", "run2"])
+def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
+    """A ``Peer``: the background runtime, or a run on another thread with
+    gomaxprocs 1 or 2. At teardown its goroutines must have finished."""
+    peer = Peer(request.param)
+    yield peer
+    peer.close()
+
+
+# The signals whose handler ``interrupt_main`` installs for the test (POSIX).
+INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGUSR1", "SIGINT") if hasattr(signal, name))
+
+
+@pytest.fixture
+def interrupt_main() -> Iterator[Callable[..., None]]:
+    """``interrupt_main(before=None, during=None, signum=SIGUSR1)``: once the
+    main thread (the one running the test) is parked in a goroutines
+    primitive, a helper thread calls ``before()``, then sends the main thread
+    ``signum``, whose handler calls ``during()`` and raises in the main
+    thread, where it waits: ``Interrupted`` for SIGUSR1, ``KeyboardInterrupt``
+    for SIGINT (what Ctrl-C does to a program blocked in ``ch.recv()``).
+
+    ``during`` runs on the main thread while its wait is being interrupted,
+    before the exception: a wake-up it gives (a send to the receiver that is
+    waiting, an unlock that hands over a mutex) races with the interruption
+    and wins, deterministically."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers run on the main thread only")
+    if not hasattr(signal, "pthread_kill") or len(INTERRUPTS) < 2:
+        pytest.skip("needs POSIX signals and pthread_kill")
+    parker = thread_parker()
+    helpers: list[threading.Thread] = []
+    failures: list[BaseException] = []
+    actions: dict[str, Callable[[], object] | None] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        during = actions.pop("during", None)
+        if during is not None:
+            during()
+        raise KeyboardInterrupt if signum == signal.SIGINT else Interrupted
+
+    def interrupt(main_ident: int, before: Callable[[], object] | None, signum: int) -> None:
+        try:
+            deadline = time.monotonic() + PATIENCE
+            while not parker.blocked:  # a flag the deadlock detector reads too
+                assert time.monotonic() < deadline, "the main thread never parked"
+                time.sleep(0.001)
+            if before is not None:
+                before()
+        except BaseException as exc:
+            failures.append(exc)
+        finally:  # in any case: the main thread must not wait forever
+            signal.pthread_kill(main_ident, signum)
+
+    def start(
+        before: Callable[[], object] | None = None,
+        during: Callable[[], object] | None = None,
+        signum: int = INTERRUPTS[0],
+    ) -> None:
+        actions["during"] = during
+        main_ident = threading.main_thread().ident
+        assert main_ident is not None
+        helper = threading.Thread(target=interrupt, args=(main_ident, before, signum), daemon=True)
+        helper.start()
+        helpers.append(helper)
+
+    previous = {signum: signal.signal(signum, handler) for signum in INTERRUPTS}
+    try:
+        yield start
+    finally:
+        for helper in helpers:
+            helper.join(PATIENCE)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+    assert not any(helper.is_alive() for helper in helpers)
+    if failures:
+        raise failures[0]
+    assert not parker.blocked, "the main thread still counts as blocked"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import signal
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 
 import pytest
-from conftest import recv_within, wait_until_blocked
+from conftest import Interrupted, Peer, recv_within, send_within, wait_until_blocked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1307,3 +1309,103 @@ def test_non_blocking_operations_match_a_queue_model(capacity: int, ops: list[tu
             assert len(ch) == len(model)
 
     run(main)
+
+
+# ---- a plain thread interrupted while it waits (Ctrl-C) ------------------------------------
+# A signal handler runs on the main thread, also while it waits in a channel
+# operation, and may raise (KeyboardInterrupt). The operation raises that; the
+# wait it gave up must leave nothing behind: no sender may hand it a value
+# (lost), and no wake-up meant for it may end the thread's next wait.
+
+
+@pytest.mark.parametrize("capacity", [0, 1])
+def test_an_interrupted_receive_leaves_no_stale_waiter(
+    peer: Peer, interrupt_main: Callable[..., None], capacity: int
+) -> None:
+    ch: Chan[str] = Chan(capacity)
+    interrupt_main()
+    with pytest.raises(Interrupted):
+        ch.recv()
+    peer.go(ch.send, "after")
+    assert recv_within(ch) == "after"  # not swallowed by the receive given up
+    assert try_recv(ch) == (False, None)
+
+
+def test_ctrl_c_in_a_plain_receive_raises_keyboard_interrupt_and_leaves_no_waiter(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    ch: Chan[str] = Chan()
+    interrupt_main(signum=signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        ch.recv()
+    peer.go(ch.send, "after")
+    assert recv_within(ch) == "after"
+
+
+@pytest.mark.parametrize("capacity", [0, 1])
+def test_an_interrupted_send_delivers_nothing(
+    peer: Peer, interrupt_main: Callable[..., None], capacity: int
+) -> None:
+    ch: Chan[str] = Chan(capacity)
+    for i in range(capacity):
+        ch.send(f"buffered {i}")  # full: the next send waits
+    interrupt_main()
+    with pytest.raises(Interrupted):
+        ch.send("given up")
+    received: Chan[list[str | None]] = Chan(1)
+    peer.go(lambda: received.send([ch.recv() for _ in range(capacity + 1)]))
+    send_within(ch, "after")  # waits for the receiver: no stale wake-up ends it early
+    assert recv_within(received) == [f"buffered {i}" for i in range(capacity)] + ["after"]
+
+
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_a_value_received_as_the_receive_is_interrupted_goes_back_to_the_channel(
+    peer: Peer, interrupt_main: Callable[..., None], capacity: int
+) -> None:
+    ch: Chan[str] = Chan(capacity)
+    # The send, in the signal handler, finds the receiver waiting and hands the
+    # value over just before the exception: the wake-up wins the race.
+    interrupt_main(during=lambda: ch.send("raced"))
+    with pytest.raises(Interrupted):
+        ch.recv()
+    peer.go(ch.send, "after")
+    assert recv_within(ch) == "raced"  # neither lost nor overtaken
+    assert recv_within(ch) == "after"
+
+
+def test_a_value_handed_back_is_received_before_a_closed_channel_reports_closed(
+    interrupt_main: Callable[..., None],
+) -> None:
+    ch: Chan[str] = Chan()
+    interrupt_main(during=lambda: (ch.send("raced"), ch.close()))
+    with pytest.raises(Interrupted):
+        ch.recv()
+    assert ch.recv_ok() == ("raced", True)
+    assert ch.recv_ok() == (None, False)
+
+
+def test_a_send_taken_as_it_is_interrupted_is_delivered_once(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    ch: Chan[str] = Chan()
+    taken: list[str | None] = []
+    interrupt_main(during=lambda: taken.append(ch.recv()))  # takes the waiting send's value
+    with pytest.raises(Interrupted):
+        ch.send("raced")
+    assert taken == ["raced"]
+    received: Chan[str | None] = Chan(1)
+    peer.go(lambda: received.send(ch.recv()))
+    send_within(ch, "after")
+    assert recv_within(received) == "after"
+
+
+def test_a_plain_thread_interrupted_many_times_leaves_the_channel_usable(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    ch: Chan[int] = Chan()
+    for _ in range(20):  # about half the queue stale: the channel drops them
+        interrupt_main()
+        with pytest.raises(Interrupted):
+            ch.recv()
+    peer.go(lambda: [ch.send(i) for i in range(3)])
+    assert [recv_within(ch) for _ in range(3)] == [0, 1, 2]

@@ -11,10 +11,11 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import recv_within, wait_until_blocked
+from conftest import Interrupted, Peer, recv_within, wait_until_blocked
 
 import goroutines.time as gtime
 from goroutines import (
@@ -656,6 +657,55 @@ def test_plain_thread_select_with_timeout_outside_run() -> None:
     elapsed = time.monotonic() - start
     assert index == 1
     assert 0.045 <= elapsed <= 2.0
+
+
+# ---- a plain thread interrupted while it waits (Ctrl-C) ------------------------------------
+# See test_chan's section of the same name: a select given up leaves no live
+# case behind, and what a case received as the wait was interrupted goes back.
+
+
+def test_an_interrupted_select_leaves_no_live_case(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    a: Chan[str] = Chan()
+    b: Chan[str] = Chan()
+    interrupt_main()
+    with pytest.raises(Interrupted):
+        select(a.recv, (b.send, "given up"))
+    result: Chan[tuple[int, Any]] = Chan(1)
+    peer.go(lambda: result.send(select(b.recv, default)))
+    assert recv_within(result) == (1, None)  # the send case is gone
+    peer.go(a.send, "after")
+    assert recv_within(a) == "after"  # and so is the receive case
+
+
+@pytest.mark.parametrize("kind", ["recv", "recv_ok"])
+def test_a_value_a_select_received_as_it_was_interrupted_goes_back(
+    peer: Peer, interrupt_main: Callable[..., None], kind: str
+) -> None:
+    a: Chan[str] = Chan()
+    b: Chan[str] = Chan()
+    interrupt_main(during=lambda: b.send("raced"))  # b's case fires just before the exception
+    with pytest.raises(Interrupted):
+        select(getattr(a, kind), getattr(b, kind))
+    peer.go(b.send, "after")
+    assert [recv_within(b), recv_within(b)] == ["raced", "after"]
+    assert select(a.recv, default) == (1, None)
+
+
+def test_a_select_send_taken_as_it_was_interrupted_is_delivered_once(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    a: Chan[str] = Chan()
+    b: Chan[str] = Chan()
+    taken: list[str | None] = []
+    interrupt_main(during=lambda: taken.append(b.recv()))
+    with pytest.raises(Interrupted):
+        select(a.recv, (b.send, "raced"))
+    assert taken == ["raced"]
+    assert select(b.recv, default) == (1, None)
+    peer.go(a.send, "after")
+    assert recv_within(a) == "after"
 
 
 # ---- Go's test/chan programs -----------------------------------------------------------

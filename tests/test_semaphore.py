@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import PATIENCE, recv_within, wait_until_blocked
+from conftest import PATIENCE, Interrupted, Peer, recv_within, wait_until_blocked
 
 import goroutines.time as gtime
 from goroutines import Chan, DeadlockError, go, run, runtime, semaphore
@@ -494,6 +494,41 @@ def test_plain_thread_waiter_is_cancelled_by_its_context() -> None:
     thread.join(PATIENCE)
     assert caught and caught[0] is ctx.err()
     assert waiters_of(sem) == 0
+
+
+# ---- a plain thread interrupted while it waits (Ctrl-C) ------------------------------------
+# As for goroutines.sync's locks: the acquire given up keeps no units that
+# were meant for the next in line; if units were granted to it as it gave up
+# (``raced``: in the signal handler, before the exception), it releases them.
+
+
+@pytest.mark.parametrize("raced", [False, True], ids=["interrupted", "raced"])
+def test_an_interrupted_acquire_leaves_the_units_to_the_next_waiter(
+    peer: Peer, interrupt_main: Callable[..., None], raced: bool
+) -> None:
+    sem = Weighted(1)
+    got: Chan[object] = Chan(1)
+    ctx, cancel = with_cancel(background())  # its after_func must be stopped too
+
+    def acquirer() -> None:
+        acquire_and_report(sem, 1, got, "goroutine")
+        sem.release(1)
+
+    sem.acquire(ctx)  # this thread holds the unit: its second acquire waits
+    interrupt_main(
+        before=lambda: (peer.go(acquirer), peer.wait_blocked(sem.acquire)),
+        during=sem.release if raced else None,  # grants it to this thread's acquire
+    )
+    with pytest.raises(Interrupted):
+        sem.acquire(ctx)
+    if not raced:
+        assert waiters_of(sem) == 1  # only the goroutine: the wait given up left
+        sem.release()
+    assert recv_within(got) == "goroutine"
+    sem.acquire(ctx)  # once the goroutine released it: no stale wake-up
+    sem.release()
+    cancel()
+    assert sem.try_acquire(1)
 
 
 def test_module_is_reexported() -> None:

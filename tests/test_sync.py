@@ -15,9 +15,19 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import PATIENCE, parse_stack, recv_within, run_python, wait_until_blocked
+from conftest import (
+    PATIENCE,
+    Interrupted,
+    Peer,
+    parse_stack,
+    recv_within,
+    run_python,
+    send_within,
+    wait_until_blocked,
+)
 
 import goroutines.time as gtime
 from goroutines import Chan, atomic, default, go, run, runtime, select, sync
@@ -1352,3 +1362,153 @@ def test_cond_wait_without_the_lock_raises_and_leaves_no_waiter() -> None:
         return ch.recv() == 5
 
     assert run(main)
+
+
+# ---- a plain thread interrupted while it waits (Ctrl-C) ------------------------------------
+# A signal handler runs on the main thread, also while it waits for a lock, and
+# may raise (KeyboardInterrupt). The wait it gave up must not keep anything
+# meant for others: an unlock or signal skips it, and what was handed to it as
+# it gave up (the mutex, a read or write lock, a signal) goes to the next waiter.
+# ``raced``: the hand-over comes in the signal handler, just before the exception.
+
+
+def lock_and_report(locker: sync.Mutex | sync.RWMutex | Any, got: Chan[str]) -> None:
+    with locker:
+        got.send("goroutine")
+
+
+@pytest.mark.parametrize("raced", [False, True], ids=["interrupted", "raced"])
+def test_an_interrupted_lock_leaves_the_mutex_to_the_next_waiter(
+    peer: Peer, interrupt_main: Callable[..., None], raced: bool
+) -> None:
+    mu = sync.Mutex()
+    got: Chan[str] = Chan(1)
+    mu.lock()  # this thread holds it: its second lock waits
+    interrupt_main(
+        before=lambda: (peer.go(lock_and_report, mu, got), peer.wait_blocked(mu.lock)),
+        during=mu.unlock if raced else None,  # hands it to this thread's waiting lock
+    )
+    with pytest.raises(Interrupted):
+        mu.lock()
+    if not raced:
+        mu.unlock()  # skips the wait given up
+    assert recv_within(got) == "goroutine"
+    mu.lock()  # waits for the goroutine's unlock: no stale wake-up
+    mu.unlock()
+    assert not mu.locked()
+
+
+def test_a_mutex_handed_over_as_the_lock_is_interrupted_is_unlocked_if_nobody_waits(
+    interrupt_main: Callable[..., None],
+) -> None:
+    mu = sync.Mutex()
+    mu.lock()
+    interrupt_main(during=mu.unlock)
+    with pytest.raises(Interrupted):
+        mu.lock()
+    assert not mu.locked()
+
+
+@pytest.mark.parametrize("raced", [False, True], ids=["interrupted", "raced"])
+def test_an_interrupted_waitgroup_wait_leaves_no_stale_waiter(
+    peer: Peer, interrupt_main: Callable[..., None], raced: bool
+) -> None:
+    wg = WaitGroup()
+    wg.add(1)
+    interrupt_main(during=wg.done if raced else None)
+    with pytest.raises(Interrupted):
+        wg.wait()
+    if not raced:
+        peer.go(wg.done)
+    wg.wait()
+    ch: Chan[str] = Chan()
+    peer.go(ch.send, "after")
+    assert recv_within(ch) == "after"  # the wait given up did not leave a wake-up behind
+
+
+@pytest.mark.parametrize("raced", [False, True], ids=["interrupted", "raced"])
+def test_an_interrupted_cond_wait_relocks_and_leaves_the_signal_to_the_next_waiter(
+    peer: Peer, interrupt_main: Callable[..., None], raced: bool
+) -> None:
+    mu = sync.Mutex()
+    cond = sync.Cond(mu)
+    woken: Chan[str] = Chan(1)
+
+    def waiter() -> None:
+        with mu:
+            cond.wait()
+            woken.send("goroutine")
+
+    mu.lock()
+    interrupt_main(
+        before=lambda: (peer.go(waiter), peer.wait_blocked(cond.wait)),  # behind this thread
+        during=cond.signal if raced else None,  # meant for this thread, which waited first
+    )
+    with pytest.raises(Interrupted):
+        cond.wait()
+    assert mu.locked()  # locked again before raising, as before returning
+    if not raced:
+        cond.signal()  # skips the wait given up
+    mu.unlock()
+    assert recv_within(woken) == "goroutine"
+
+
+def test_an_interrupted_writer_lets_the_readers_queued_behind_it_in(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    rw = sync.RWMutex()
+    got: Chan[str] = Chan(1)
+    rw.rlock()  # this thread reads: its lock() waits
+    interrupt_main(
+        before=lambda: (peer.go(lock_and_report, rw.rlocker(), got), peer.wait_blocked(rw.rlock))
+    )
+    with pytest.raises(Interrupted):
+        rw.lock()
+    assert recv_within(got) == "goroutine"  # no writer waits any more
+    rw.runlock()
+    rw.lock()
+    rw.unlock()
+
+
+@pytest.mark.parametrize("raced", [False, True], ids=["interrupted", "raced"])
+@pytest.mark.parametrize("side", ["lock", "rlock"])
+def test_an_rwmutex_wait_interrupted_behind_a_writer_leaves_the_lock_to_the_next_writer(
+    peer: Peer, interrupt_main: Callable[..., None], side: str, raced: bool
+) -> None:
+    rw = sync.RWMutex()
+    got: Chan[str] = Chan(1)
+    rw.lock()  # this thread writes: its second lock() or its rlock() waits
+    interrupt_main(
+        before=lambda: (peer.go(lock_and_report, rw, got), peer.wait_blocked(rw.lock)),
+        during=rw.unlock if raced else None,  # hands the lock to this thread's wait, queued first
+    )
+    with pytest.raises(Interrupted):
+        getattr(rw, side)()
+    if not raced:
+        rw.unlock()  # skips the wait given up (a reader: not counted in)
+    assert recv_within(got) == "goroutine"
+    rw.lock()
+    rw.unlock()
+
+
+def test_an_interrupted_once_waiter_leaves_no_stale_waiter(
+    peer: Peer, interrupt_main: Callable[..., None]
+) -> None:
+    once = sync.Once()
+    started: Chan[None] = Chan()
+    finish: Chan[None] = Chan()
+
+    def f() -> None:
+        started.send(None)
+        finish.recv()
+
+    peer.go(once.do, f)
+    recv_within(started)
+    interrupt_main()
+    with pytest.raises(Interrupted):
+        once.do(lambda: None)
+    send_within(finish, None)
+    once.do(lambda: None)  # returns once f has
+    ch: Chan[str] = Chan()
+    peer.go(ch.send, "after")
+    assert recv_within(ch) == "after"

@@ -13,12 +13,17 @@ Invariants (all under ``_lock``):
     channel (its two waiters cannot match each other: only an operation that
     is not waiting pops a waiter).
   - ``_recvq`` has live waiters only if the buffer is empty; ``_sendq`` has live
-    waiters only if the buffer is full.
+    waiters only if the buffer is full. The buffer may hold one value more
+    than ``_cap`` (also on an unbuffered channel): a value that a receiver
+    got as its wait was interrupted goes back to the head (``_hand_back``),
+    and is received before any other; meanwhile senders wait.
   - Once ``_closed`` is set, both queues are empty of live waiters and stay so.
-  - A waiter is *live* unless it belongs to a select that another case already
-    won: such stale select waiters stay in the queue until they are popped and
-    skipped, or until ``_stale`` says about half the queue is stale and the
-    next select that waits here rebuilds it (``_drop_stale``).
+  - A waiter is *live* unless its token is taken (see ``_runtime.waiters``):
+    it belongs to a select that another case already won, or a plain thread
+    gave the wait up when a signal handler raised in it. Stale waiters stay
+    in the queue until they are popped and skipped, or until ``_stale`` says
+    about half the queue is stale and the next select that waits here
+    rebuilds it (``_drop_stale``).
   - A waiter is completed (``complete(value, ok)``) exactly once, by the party
     that popped it, while holding ``_lock``; ``ok`` False means "closed".
 
@@ -36,7 +41,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
-from ._runtime import current, register_thread
+from ._runtime import G, ThreadWait, current, is_live, pop_live, register_thread
 from ._runtime.threads import tls
 
 T = TypeVar("T")
@@ -144,7 +149,11 @@ class Chan(SendChan[T], RecvChan[T]):
             self._sendq.append(me)
         finally:
             lock.release()
-        me.park("chan send", self)
+        try:
+            me.park("chan send", self)
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            self._withdraw(me, received=False)
+            raise
         me.value = None
         if not me.ok:
             raise ClosedChannelError("send on closed channel")
@@ -186,7 +195,11 @@ class Chan(SendChan[T], RecvChan[T]):
             self._recvq.append(me)
         finally:
             lock.release()
-        me.park("chan receive", self)
+        try:
+            me.park("chan receive", self)
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            self._withdraw(me, received=True)
+            raise
         value, me.value = me.value, None
         return value if me.ok else _CLOSED
 
@@ -249,7 +262,7 @@ class Chan(SendChan[T], RecvChan[T]):
     def _try_recv(self) -> Any:
         """Receive without blocking if possible: the value, ``_CLOSED``, or ``_EMPTY``."""
         sendq = self._sendq
-        if sendq:
+        if sendq and len(self._buf) <= self._cap:  # else a value handed back comes first
             sender = sendq.popleft()
             if sender.select_token is not None and not sender.select_token.acquire(False):
                 sender = pop_live(sendq)
@@ -266,6 +279,27 @@ class Chan(SendChan[T], RecvChan[T]):
         if self._closed:
             return _CLOSED
         return _EMPTY
+
+    def _withdraw(self, me: G | ThreadWait, *, received: bool) -> None:
+        """``me``'s park raised: give the wait up. A value it was handed as it
+        gave up goes back to the channel (a receive), or stays delivered (a
+        send: the receiver has it)."""
+        if me.withdraw():
+            self._stale += 1
+        elif received and me.ok:
+            self._hand_back(me.value)
+        me.value = None
+
+    def _hand_back(self, value: Any) -> None:
+        """Give back a value that a receiver got but cannot return: it goes
+        to a waiting receiver, else to the head of the buffer (even past
+        ``_cap``; see the invariants), so that it is the next one received."""
+        with self._lock:
+            receiver = pop_live(self._recvq)
+            if receiver is not None:
+                receiver.complete(value, True)
+            else:
+                self._buf.appendleft(value)
 
     def _has_waiter(self, parker: Any, *, sending: bool) -> bool:
         """Whether ``parker`` (a goroutine or thread, itself or as a case of
@@ -286,25 +320,6 @@ class Chan(SendChan[T], RecvChan[T]):
             self._recvq = deque(w for w in self._recvq if is_live(w))
             self._sendq = deque(w for w in self._sendq if is_live(w))
             self._stale = 0
-
-
-def pop_live(queue: deque[Any]) -> Any:
-    """Pop the first live waiter of ``queue`` and claim it, or return None.
-
-    A waiter of a select is live until one of the select's cases claims its
-    token; claiming is a non-blocking acquire, so exactly one case wins.
-    """
-    while queue:
-        waiter = queue.popleft()
-        token = waiter.select_token
-        if token is None or token.acquire(False):
-            return waiter
-    return None
-
-
-def is_live(waiter: Any) -> bool:
-    token = waiter.select_token
-    return token is None or not token.locked()
 
 
 class _View(Generic[T]):

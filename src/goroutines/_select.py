@@ -14,6 +14,12 @@ held (taken in one global order, by ``id``, so two selects never deadlock):
 The token makes the race between cases safe without holding every lock: a
 party that pops one of our waiters must first win ``token.acquire(False)``;
 exactly one does, and everyone else skips our stale waiters.
+
+A plain thread's select can be interrupted while it waits (a signal handler
+raises in it: Ctrl-C). The thread then claims the token itself
+(``ThreadWait.withdraw``): if it wins, no case fired and none will; if a
+case fired first, its effect stands, except that a value received goes back
+to its channel (``Chan._hand_back``). Either way the exception propagates.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from types import MethodType
 from typing import Any, Final
 
 from ._chan import _CLOSED, _EMPTY, Chan, ClosedChannelError, _RecvView, _SendView, nilchan
-from ._runtime import G, ThreadParker, current, register_thread
+from ._runtime import G, ThreadWait, current, register_thread
 from ._runtime.threads import tls
 
 _RECV: Final = 0
@@ -50,7 +56,7 @@ class _CaseWaiter:
 
     __slots__ = ("index", "parker", "select_token", "value")
 
-    def __init__(self, parker: G | ThreadParker, index: int, value: Any, token: Any) -> None:
+    def __init__(self, parker: G | ThreadWait, index: int, value: Any, token: Any) -> None:
         self.parker = parker
         self.index = index
         self.value = value  # the value to send, for a send case
@@ -95,13 +101,18 @@ def select(*cases: Any) -> tuple[int, Any]:
             if default_index >= 0:
                 return default_index, None
             me = current()
-            waiters = _enqueue(parsed, order, me)
+            token = threading.Lock()
+            waiters = _enqueue(parsed, order, me, token)
     finally:
         for chan in channels:
             chan._lock.release()
     if index >= 0:
         return index, value
-    me.park("select", tuple(channels))
+    try:
+        me.park("select", tuple(channels))
+    except BaseException:  # a plain thread's wait, interrupted by a signal handler
+        _withdraw(parsed, waiters, me, token)
+        raise
     index = me.select_index
     _forget(waiters, index)
     return index, _result(parsed[index][0], me)
@@ -182,11 +193,10 @@ def _poll(parsed: list[_Case], order: list[int]) -> tuple[int, Any]:
 
 
 def _enqueue(
-    parsed: list[_Case], order: list[int], me: G | ThreadParker
+    parsed: list[_Case], order: list[int], me: G | ThreadWait, token: threading.Lock
 ) -> list[tuple[Chan[Any], _CaseWaiter]]:
     """Step 2: queue a waiter for every case, in ``order`` (random, so that cases
-    that become ready at once are chosen at random); they share one token."""
-    token = threading.Lock()
+    that become ready at once are chosen at random); they share ``token``."""
     waiters = []
     for index in order:
         kind, chan, value = parsed[index]
@@ -206,7 +216,27 @@ def _forget(waiters: list[tuple[Chan[Any], _CaseWaiter]], won: int) -> None:
             chan._stale += 1
 
 
-def _result(kind: int, me: G | ThreadParker) -> Any:
+def _withdraw(
+    parsed: list[_Case],
+    waiters: list[tuple[Chan[Any], _CaseWaiter]],
+    me: G | ThreadWait,
+    token: threading.Lock,
+) -> None:
+    """``me``'s park raised: give the select up. If a case fired first, a
+    value it received goes back to its channel."""
+    if me.withdraw(token):
+        _forget(waiters, -1)
+    else:
+        index = me.select_index
+        _forget(waiters, index)
+        kind, chan, _ = parsed[index]
+        if kind != _SEND and me.ok:
+            assert chan is not None
+            chan._hand_back(me.value)
+    me.value = None
+
+
+def _result(kind: int, me: G | ThreadWait) -> Any:
     value, me.value = me.value, None
     if kind == _SEND:
         if not me.ok:

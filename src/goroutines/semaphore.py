@@ -29,6 +29,13 @@ A woken caller stops its ``after_func`` (so that a long-lived context keeps no
 record of it). One granted while its context was done gives the units back and
 raises, as x/sync does, so that a done context never yields units.
 
+A plain thread's wait can also be interrupted (a signal handler raises in it:
+Ctrl-C). Its record is then claimed by the first of the thread (withdrawing)
+and a waker (granting or abandoning), as ``_runtime.waiters`` describes: a
+waker completes a record only after claiming it. A thread that withdrew takes
+its record off the queue (``_leave``); one that was granted units first
+releases them, so that they go to the next in line.
+
 Locking: ``_lock`` guards ``_cur`` and ``_waiters``. Under it we may take a
 channel's lock (the non-blocking look at ``ctx.done()``) and wake waiters; we
 never take a context's lock, and no context code takes ``_lock`` while holding
@@ -46,7 +53,7 @@ from functools import partial
 
 from . import context as _context
 from ._chan import RecvChan, nilchan
-from ._runtime import G, ThreadParker, current, register_thread
+from ._runtime import G, ThreadWait, claim, current, register_thread
 from ._select import default, select
 
 __all__ = ["Weighted"]
@@ -57,7 +64,7 @@ class _Waiter:
 
     __slots__ = ("parker", "units")
 
-    def __init__(self, units: int, parker: G | ThreadParker) -> None:
+    def __init__(self, units: int, parker: G | ThreadWait) -> None:
         self.units = units
         self.parker = parker
 
@@ -109,7 +116,16 @@ class Weighted:
             stop = _context.after_func(ctx, partial(self._abandon, waiter))
         parker = waiter.parker
         wakers = (self, ctx) if stop is not None else self  # for leak checks
-        parker.park("select", wakers)  # Go's Acquire blocks in a select
+        try:
+            parker.park("select", wakers)  # Go's Acquire blocks in a select
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            if stop is not None:
+                stop()
+            if parker.withdraw():
+                self._leave(waiter)
+            elif parker.ok:
+                self.release(waiter.units)  # granted meanwhile: to the next in line
+            raise
         granted = parker.ok
         if stop is not None:
             stop()
@@ -122,16 +138,22 @@ class Weighted:
 
     def _abandon(self, waiter: _Waiter) -> None:
         """``ctx`` is done: take ``waiter`` off the queue and wake it, unless it
-        was granted its units already."""
+        was granted its units already (or its thread gave up waiting)."""
+        if self._leave(waiter, claiming=True):
+            waiter.parker.complete(None, False)
+
+    def _leave(self, waiter: _Waiter, *, claiming: bool = False) -> bool:
+        """Take ``waiter`` off the queue, if it is still there (and, with
+        ``claiming``, if it can be claimed); True if it was."""
         with self._lock:
-            if waiter not in self._waiters:
-                return
+            if waiter not in self._waiters or (claiming and not claim(waiter.parker)):
+                return False
             at_front = next(iter(self._waiters)) is waiter
             del self._waiters[waiter]
             if at_front and self._size > self._cur:
                 # The departing head may have held up waiters that now fit.
                 self._notify_waiters()
-        waiter.parker.complete(None, False)
+        return True
 
     def try_acquire(self, n: int = 1) -> bool:
         """Acquire ``n`` units if that is possible now without waiting (and no
@@ -167,9 +189,10 @@ class Weighted:
             waiter = next(iter(waiters))
             if self._size - self._cur < waiter.units:
                 break
-            self._cur += waiter.units
             waiters.popitem(last=False)
-            waiter.parker.complete(None, True)
+            if claim(waiter.parker):  # else its thread gave up waiting
+                self._cur += waiter.units
+                waiter.parker.complete(None, True)
 
     def __repr__(self) -> str:
         return (

@@ -15,7 +15,12 @@ park/ready and nothing else:
 - the party that pops a waiter owns it: it updates the object's state *for*
   the waiter (a mutex is handed over still locked, a reader is counted) before
   releasing ``_lock``, and wakes it with ``complete(None, True)`` after. So a
-  woken waiter never has to retry, and a newcomer cannot overtake it.
+  woken waiter never has to retry, and a newcomer cannot overtake it;
+- a plain thread's wait can be given up: a signal handler (Ctrl-C) raises in
+  it. So whoever pops a waiter first claims it (``claim``, ``pop_live``: see
+  ``_runtime.waiters``) and skips one whose thread gave up; the thread, if a
+  waker claimed it first, passes on what it was handed (a mutex, a read or
+  write lock, a ``Cond`` signal goes to the next waiter) and then raises.
 
 The happens-before edges each type promises (stated in its docstring) all come
 from ``_lock``: the releasing side writes under it, the released side reads
@@ -34,7 +39,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from ._runtime import current, go, register_thread
+from ._runtime import G, ThreadWait, claim, current, go, is_live, pop_live, register_thread
 from ._runtime.threads import tls
 
 __all__ = [
@@ -133,7 +138,8 @@ class WaitGroup:
         finally:
             lock.release()
         for waiter in waiters:
-            waiter.complete(None, True)
+            if claim(waiter):
+                waiter.complete(None, True)
 
     def done(self) -> None:
         """Decrement the counter by one."""
@@ -151,7 +157,11 @@ class WaitGroup:
             self._waiters.append(me)
         finally:
             lock.release()
-        me.park("sync.WaitGroup.Wait", self)
+        try:
+            me.park("sync.WaitGroup.Wait", self)
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            me.withdraw()  # a wake-up that came meanwhile concerns nobody else
+            raise
 
     def go(self, fn: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None:
         """Run ``fn(*args, **kwargs)`` in a new goroutine counted by this group:
@@ -193,11 +203,14 @@ class Mutex(_LockerContext):
 
     State: ``_held`` (a ``threading.Lock``) is acquired exactly while the
     mutex is locked, so an uncontended ``lock`` is one non-blocking acquire of
-    it. ``_lock`` guards ``_waiters``. Invariant: ``_waiters`` is non-empty
-    only while ``_held`` is acquired. It holds because a waiter queues itself,
-    under ``_lock``, only after failing to acquire ``_held``, and ``_held`` is
-    released only under ``_lock`` with ``_waiters`` empty; otherwise ``unlock``
-    hands it over without releasing it. So nobody can overtake a waiter.
+    it. ``_lock`` guards ``_waiters``. Invariant: ``_waiters`` holds live
+    waiters only while ``_held`` is acquired. It holds because a waiter queues
+    itself, under ``_lock``, only after failing to acquire ``_held``, and
+    ``_held`` is released only under ``_lock`` with no live waiter left;
+    otherwise ``unlock`` hands it over without releasing it. So nobody can
+    overtake a waiter. A plain thread that gives up its wait (interrupted)
+    stays queued, stale, and ``unlock`` skips it; if ``unlock`` had handed it
+    the mutex already, the thread unlocks it, handing it to the next waiter.
     """
 
     __slots__ = ("__weakref__", "_held", "_lock", "_waiters")
@@ -226,7 +239,12 @@ class Mutex(_LockerContext):
             self._waiters.append(me)
         finally:
             lock.release()
-        me.park("sync.Mutex.Lock", self)  # ``unlock`` handed the mutex over, still locked
+        try:
+            me.park("sync.Mutex.Lock", self)  # ``unlock`` hands the mutex over, still locked
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            if not me.withdraw():
+                self.unlock()  # it was handed over to us: on to the next waiter
+            raise
 
     def try_lock(self) -> bool:
         """Lock if the mutex is free now, without blocking; True if it did."""
@@ -239,8 +257,8 @@ class Mutex(_LockerContext):
         # locked the mutex was registered by ``lock``.
         lock = self._lock
         lock.acquire()
-        if self._waiters:
-            waiter = self._waiters.popleft()  # ``_held`` stays acquired: it is the waiter's now
+        waiter = pop_live(self._waiters) if self._waiters else None
+        if waiter is not None:  # ``_held`` stays acquired: it is the waiter's now
             lock.release()
             waiter.complete(None, True)
             return
@@ -287,9 +305,12 @@ class RWMutex(_LockerContext):
     ``_lock`` guards every field: ``_readers`` (read locks held now),
     ``_writer`` (a writer holds it), ``_writers`` (writers waiting, FIFO),
     ``_readers_waiting`` (readers waiting for the writers ahead of them).
-    Invariants: not both ``_writer`` and ``_readers``; ``_writers`` non-empty
-    only while held; ``_readers_waiting`` non-empty only while a writer holds
-    it or waits.
+    Invariants: not both ``_writer`` and ``_readers``; ``_writers`` holds live
+    waiters only while held; ``_readers_waiting`` holds live waiters only while
+    a writer holds it or waits. A plain thread that gives up its wait
+    (interrupted) takes its record out of the queue at once (``_leave``), since
+    a queued writer keeps readers out; if it had been handed the lock already,
+    it unlocks it, to the next in line.
     """
 
     __slots__ = ("__weakref__", "_lock", "_readers", "_readers_waiting", "_writer", "_writers")
@@ -314,7 +335,11 @@ class RWMutex(_LockerContext):
             self._writers.append(me)
         finally:
             lock.release()
-        me.park("sync.RWMutex.Lock", self)  # handed over with ``_writer`` set for us
+        try:
+            me.park("sync.RWMutex.Lock", self)  # handed over with ``_writer`` set for us
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            self._leave(me, self._writers, self.unlock)
+            raise
 
     def try_lock(self) -> bool:
         """Lock for writing if nobody holds or waits for it now; True if it did."""
@@ -334,11 +359,7 @@ class RWMutex(_LockerContext):
             if not self._writer:
                 raise RuntimeError("sync: Unlock of unlocked RWMutex")
             self._writer = False
-            if self._readers_waiting:
-                woken, self._readers_waiting = self._readers_waiting, deque()
-                self._readers = len(woken)
-            else:
-                woken = self._next_writer_locked()
+            woken = self._admit_readers_locked() or self._next_writer_locked()
         for waiter in woken:
             waiter.complete(None, True)
 
@@ -355,7 +376,11 @@ class RWMutex(_LockerContext):
             self._readers_waiting.append(me)
         finally:
             lock.release()
-        me.park("sync.RWMutex.RLock", self)  # counted in ``_readers`` by whoever woke us
+        try:
+            me.park("sync.RWMutex.RLock", self)  # counted in ``_readers`` by whoever woke us
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            self._leave(me, self._readers_waiting, self.runlock)
+            raise
 
     def try_rlock(self) -> bool:
         """Lock for reading if no writer holds or waits for it now; True if it did."""
@@ -378,13 +403,39 @@ class RWMutex(_LockerContext):
         for waiter in woken:
             waiter.complete(None, True)
 
-    def _next_writer_locked(self) -> tuple[Any, ...]:
+    def _next_writer_locked(self) -> Iterable[Any]:
         """Caller holds ``_lock`` and nobody holds the lock: hand it to the
-        longest-waiting writer, if any; returns whom to wake."""
-        if not self._writers:
-            return ()
+        longest-waiting writer, else admit the readers waiting (for writers
+        that gave up); returns whom to wake."""
+        writer = pop_live(self._writers)
+        if writer is None:
+            return self._admit_readers_locked()
         self._writer = True
-        return (self._writers.popleft(),)
+        return (writer,)
+
+    def _admit_readers_locked(self) -> list[Any]:
+        """Caller holds ``_lock`` and no writer holds the lock: count every
+        waiting reader in; returns them, to wake."""
+        waiting, self._readers_waiting = self._readers_waiting, deque()
+        woken = [waiter for waiter in waiting if claim(waiter)]
+        self._readers += len(woken)
+        return woken
+
+    def _leave(self, me: G | ThreadWait, queue: deque[Any], unlock: Callable[[], None]) -> None:
+        """``me``'s park in ``queue`` raised: give the wait up. A lock handed
+        over meanwhile is passed on with ``unlock``; else ``me`` leaves the
+        queue, and readers that waited only for writers that gave up get in."""
+        if not me.withdraw():
+            unlock()
+            return
+        woken: list[Any] = []
+        with self._lock:
+            if me in queue:
+                queue.remove(me)
+            if not self._writer and not any(is_live(w) for w in self._writers):
+                woken = self._admit_readers_locked()
+        for waiter in woken:
+            waiter.complete(None, True)
 
     def rlocker(self) -> _RLocker:
         """A ``Locker`` (also a context manager) whose ``lock``/``unlock`` are
@@ -467,7 +518,11 @@ class Once:
         finally:
             lock.release()
         if me is not None:
-            me.park("sync.Mutex.Lock", self)  # Go's waiters block on the Once's mutex
+            try:
+                me.park("sync.Mutex.Lock", self)  # Go's waiters block on the Once's mutex
+            except BaseException:  # a plain thread's wait, interrupted by a signal handler
+                me.withdraw()
+                raise
             return
         try:
             f()
@@ -477,7 +532,8 @@ class Once:
                 self._running = False
                 waiters, self._waiters = self._waiters, deque()
             for waiter in waiters:
-                waiter.complete(None, True)
+                if claim(waiter):
+                    waiter.complete(None, True)
 
     def __repr__(self) -> str:
         state = "done" if self._done else "running" if self._running else "not done"
@@ -550,7 +606,11 @@ class Cond:
 
     ``_lock`` guards ``_waiters`` (FIFO). A waiter joins ``_waiters`` before it
     unlocks ``l`` (so no signal given after that can miss it) and parks after
-    (a signal in between is not lost: ``park`` returns at once).
+    (a signal in between is not lost: ``park`` returns at once). A waiter that
+    leaves without being signalled (``l.unlock`` failed, or a plain thread's
+    wait was interrupted) passes on a signal that came meanwhile, to the next
+    waiter; ``wait`` locks ``l`` again before it raises, as it does before it
+    returns, so that the caller's ``with l:`` unlocks what it holds.
     """
 
     __slots__ = ("__weakref__", "_lock", "_waiters", "l")
@@ -571,12 +631,19 @@ class Cond:
         except BaseException:
             self._withdraw(me)
             raise
-        me.park("sync.Cond.Wait", self)
-        self.l.lock()
+        try:
+            me.park("sync.Cond.Wait", self)
+        except BaseException:  # a plain thread's wait, interrupted by a signal handler
+            if not me.withdraw():
+                self.signal()  # the signal meant for us goes to the next waiter
+            raise
+        finally:
+            self.l.lock()
 
     def _withdraw(self, me: Any) -> None:
         """``wait`` failed before parking: leave the queue, or, if a signal
-        already took us off it, consume that wake-up so it cannot wake a later park."""
+        already took us off it, consume that wake-up so it cannot wake a later
+        park, and pass the signal on."""
         with self._lock:
             try:
                 self._waiters.remove(me)
@@ -585,15 +652,15 @@ class Cond:
             else:
                 return
         me.park("sync.Cond.Wait", self)
+        self.signal()
 
     def signal(self) -> None:
         """Wake the goroutine that has waited longest, if any."""
         _register()
         with self._lock:
-            if not self._waiters:
-                return
-            waiter = self._waiters.popleft()
-        waiter.complete(None, True)
+            waiter = pop_live(self._waiters)
+        if waiter is not None:
+            waiter.complete(None, True)
 
     def broadcast(self) -> None:
         """Wake every waiting goroutine."""
@@ -601,7 +668,8 @@ class Cond:
         with self._lock:
             waiters, self._waiters = self._waiters, deque()
         for waiter in waiters:
-            waiter.complete(None, True)
+            if claim(waiter):
+                waiter.complete(None, True)
 
     def __repr__(self) -> str:
         return f"<Cond waiters={len(self._waiters)} l={self.l!r}>"

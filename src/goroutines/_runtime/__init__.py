@@ -3,10 +3,13 @@
 Everything above this package (channels, select, sync, time, ...) is built on
 the few calls re-exported here and nothing else:
 
-- ``current()``: the waiter record of the caller: the running ``G``, or the
-  plain thread's ``ThreadParker``. Both have ``park(reason)``, ``make_ready()``,
-  ``complete(value, ok)`` and the waiter fields ``value``, ``ok``,
-  ``select_token``, ``select_index``.
+- ``current()``: the waiter record of the caller: the running ``G``, or a
+  new ``ThreadWait`` for this wait of a plain thread. Both have
+  ``park(reason)``, ``make_ready()``, ``complete(value, ok)``, ``withdraw()``
+  and the waiter fields ``value``, ``ok``, ``select_token``, ``select_index``.
+  ``claim``, ``pop_live`` and ``is_live`` are how a primitive dequeues a
+  record that its owner may have given up (a plain thread's wait interrupted
+  by a signal, a select's other cases): see ``waiters``.
 - ``register_thread()``: every public operation calls it first, so that plain
   threads using goroutines objects are known to the deadlock detector.
 - ``start_timer(seconds, fn, arg)`` / ``stop_timer(timer)``: run ``fn(arg, now)``
@@ -47,8 +50,9 @@ from .sched import (
     run_program,
     set_procs,
 )
-from .threads import ThreadParker, register_thread, thread_parker, tls
+from .threads import register_thread, thread_parker, tls
 from .timers import Timer
+from .waiters import ThreadWait, claim, is_live, pop_live
 
 R = TypeVar("R")
 
@@ -60,9 +64,10 @@ __all__ = [
     "WRITE",
     "DeadlockError",
     "G",
-    "ThreadParker",
+    "ThreadWait",
     "Timer",
     "blocking",
+    "claim",
     "current",
     "current_runtime",
     "evict_fd",
@@ -70,8 +75,10 @@ __all__ = [
     "go",
     "gosched",
     "in_goroutine",
+    "is_live",
     "leaked_goroutines",
     "now",
+    "pop_live",
     "register_thread",
     "run",
     "run_in_bubble",
@@ -85,8 +92,9 @@ __all__ = [
 ]
 
 
-def current() -> G | ThreadParker:
-    """The caller's waiter record: its goroutine, or its plain thread's parker.
+def current() -> G | ThreadWait:
+    """The caller's waiter record for the wait it is about to make: its
+    goroutine, or on a plain thread a new ``ThreadWait``.
 
     Must not be called from a timer callback (the scheduler greenlet)."""
     worker = getattr(tls, "worker", None)
@@ -94,7 +102,7 @@ def current() -> G | ThreadParker:
         g = worker.current
         assert g is not None, "blocking operation called from a timer callback"
         return g  # type: ignore[no-any-return]
-    return thread_parker()
+    return ThreadWait(thread_parker())
 
 
 def in_goroutine() -> bool:
@@ -152,7 +160,9 @@ def wait_in_bubble() -> None:
 
 def start_timer(seconds: float, fn: Any, arg: Any) -> Timer:
     """Call ``fn(arg, now)`` in ``seconds`` on this worker (or, from a plain
-    thread, on the background runtime). ``fn`` must not block."""
+    thread, on the background runtime). ``fn`` must not block. An exception
+    it raises ends the run, with a note naming ``fn`` (on the background
+    runtime it is printed to stderr): see ``Runtime.failed``."""
     worker = getattr(tls, "worker", None)
     if worker is None:
         worker = background_runtime().workers[0]
@@ -175,7 +185,8 @@ def blocking(fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     The helpers are a pool of up to 64 daemon threads, started as needed
     (``goroutines.runtime.set_blocking_threads`` changes the bound); calls
     beyond it wait their turn. A goroutine abandoned while its call runs
-    (its run ended) is never resumed; the call finishes on its helper.
+    (its run ended) is never resumed; the call finishes on its helper (also
+    when an interrupted run unwinds the goroutine: see ``unwind``).
     """
     if not callable(fn):
         raise TypeError(f"blocking: fn must be callable, not {type(fn).__name__}")

@@ -19,12 +19,14 @@ Who may touch what (the invariants every other module relies on):
   wait queue (under that queue's lock) until the G is made ready; after that
   they belong to the G again.
 - ``select_token`` is always ``None``: a G waits as itself only in a simple
-  wait. Waiters that are part of a select are separate records that carry the
-  select's token; see ``goroutines._select``.
+  wait, and such a wait cannot be given up. Waiters that are part of a
+  select are separate records that carry the select's token; see
+  ``goroutines._select`` and ``waiters``.
 
-A plain OS thread that uses a channel or lock gets a ``threads.ThreadParker``
-with the same fields and the same calls (``park``, ``make_ready``,
-``complete``); it blocks its own thread on a lock instead of switching.
+A plain OS thread that uses a channel or lock queues a ``waiters.ThreadWait``
+per wait, with the same fields and the same calls (``park``, ``make_ready``,
+``complete``, ``withdraw``); it blocks its own thread on a lock instead of
+switching.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from threading import Lock
     from types import CodeType
 
     from greenlet import greenlet
@@ -119,6 +122,17 @@ class G:
         self.waiting_on = waiting_on
         self.state = WAITING
         self.worker.switch_away()
+
+    def withdraw(self, token: Lock | None = None) -> bool:
+        """A goroutine's simple wait cannot be given up (see ``waiters``):
+        ``park`` returns once a waker completed it, and raises only when an
+        interrupted run unwinds the goroutine (``unwind``). The run is over,
+        so nothing handed to it is given back (True, as if nobody had); a
+        select's cases are made stale if no case fired yet (``token``). (A
+        plain thread's wait: ``ThreadWait.withdraw``.)"""
+        if token is not None:
+            token.acquire(False)
+        return True
 
     def make_ready(self) -> None:
         """Make a parked goroutine runnable again. Called once per ``park``."""

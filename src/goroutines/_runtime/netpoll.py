@@ -322,10 +322,12 @@ def wait(g: G, fds: Sequence[tuple[int, int]], timeout: float | None) -> int:
     if timeout is not None:
         pending.timer = Timer(worker.now() + timeout, _time_out, pending)
         worker.add_timer(pending.timer)
-    g.park("IO wait")
-    poller.remove(pending)
-    if pending.timer is not None and pending.outcome != TIMED_OUT:
-        worker.cancel_timer(pending.timer)
+    try:
+        g.park("IO wait")
+    finally:  # also when an interrupted run unwinds g: nothing stays registered
+        poller.remove(pending)
+        if pending.timer is not None and pending.outcome != TIMED_OUT:
+            worker.cancel_timer(pending.timer)
     return pending.outcome
 
 

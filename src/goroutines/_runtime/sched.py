@@ -5,7 +5,8 @@ queue, the table of live goroutines and the idle bookkeeping the deadlock
 detector reads. There are two kinds:
 
 - the *run* runtime, made by ``run(main)``: the calling thread is its first
-  worker; it ends when main returns, a goroutine raises, or it deadlocks. At
+  worker; it ends when main returns, when an exception escapes a goroutine,
+  a timer callback or a scheduler loop (``failed``), or when it deadlocks. At
   most one is active at a time (``_active``).
 - the *background* runtime, made the first time ``go`` is called from a plain
   thread: daemon worker threads that live until the process exits. Timers
@@ -23,8 +24,12 @@ is still running (a thread's exit cannot be observed otherwise). A false
 report kills a correct program, a missed one only hangs it (SIGQUIT shows
 where): every doubt keeps the detector quiet.
 
+A run that ends with ``KeyboardInterrupt`` (Ctrl-C) unwinds its goroutines
+before ``run`` raises it, instead of abandoning them: see ``unwind``.
+
 Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
-``result``/``error``, ``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
+``result``/``error``, ``unwinding`` (read without it by the workers),
+``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
 dict whose single operations are atomic in CPython with or without the GIL.
 Lock order: ``Runtime.lock`` before ``Worker.lock`` and before the plain
 threads' ``threads._state_lock``; a plain thread runs the deadlock check only
@@ -47,7 +52,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import leaks, monitor, preempt, sysmon, threads
 from .bubble import Bubble
 from .dump import format_goroutines
-from .g import G
+from .g import DEAD, G
 from .seeded import SeededChoices
 from .threads import start_runtime_thread, tls
 from .trace import Tracer
@@ -110,6 +115,7 @@ class Runtime:
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        self.unwinding = False  # the run ended with KeyboardInterrupt: see ``unwind``
         self.poll_interval = _POLL_INTERVAL
         self._deadlock_since: float | None = None
         self.blocking_calls = 0  # goroutines.blocking calls in flight
@@ -346,17 +352,42 @@ class Runtime:
                 self._stop_locked(error=None)
 
     def goroutine_failed(self, g: G, exc: BaseException) -> None:
-        exc.add_note(f"raised in goroutine {g.id} ({describe(g.fn)})")
+        self.failed(exc, f"raised in goroutine {g.id} ({describe(g.fn)})")
+
+    def timer_failed(self, fn: Any, exc: BaseException) -> None:
+        """A timer callback raised: a bug, or on the main thread's worker a
+        signal handler's exception (KeyboardInterrupt) that landed in it."""
+        self.failed(exc, f"raised in timer callback {describe(fn)}")
+
+    def failed(self, exc: BaseException, note: str | None) -> None:
+        """An exception escaped a goroutine, a timer callback or a worker's
+        scheduler loop (``note`` says which). As in Go, where a panic in any
+        goroutine or timer function ends the program, it ends a run: ``run``
+        re-raises this same object. On the background runtime, which has no
+        caller to raise it to, it is printed to stderr and the workers carry on."""
+        if note is not None:
+            exc.add_note(note)
         if self.background:
             traceback.print_exception(exc, file=sys.stderr)
             return
         with self.lock:
             if not self.done:
                 self._stop_locked(error=exc)
+            elif isinstance(exc, KeyboardInterrupt):
+                self.unwinding = False  # a second Ctrl-C, during the clean-up: enough
+
+    def drop_unstarted(self) -> None:
+        """Forget the goroutines that never started (the run is over): they
+        hold nothing, so an interrupted run unwinds them by dropping them."""
+        for g in list(self.allg.values()):
+            if g.greenlet is None:
+                g.state = DEAD
+                self.allg.pop(g.id, None)
 
     def _stop_locked(self, *, error: BaseException | None) -> None:
         self.done = True
         self.error = error
+        self.unwinding = isinstance(error, KeyboardInterrupt)
         for worker in self.workers:
             worker.interrupt()
 
@@ -598,6 +629,8 @@ abandoned: list[G] = []
 
 
 def _abandon(runtime: Runtime) -> None:
+    if isinstance(runtime.error, KeyboardInterrupt):
+        runtime.drop_unstarted()  # the others were unwound, or could not be
     abandoned.extend(runtime.allg.values())
     runtime.allg.clear()
 

@@ -1,13 +1,14 @@
 """Plain OS threads, as the deadlock detector sees them.
 
 A plain thread (not a worker) that sends, receives or locks gets a
-``ThreadParker``: the same waiter fields and calls as a ``G``, but ``park``
-blocks the OS thread on a lock. The deadlock detector must know whether a
-plain thread could still wake a goroutine (API.md): a run is deadlocked only
-if every live plain thread is blocked in a goroutines primitive. A thread
-doing anything else (computing, sleeping, waiting in ``queue.Queue.get``)
-might still send on a channel, so it keeps the detector quiet, whether or not
-it has touched a goroutines object yet (``any_running``).
+``ThreadParker``, whose ``park`` blocks the OS thread on a lock; each of its
+waits queues a ``waiters.ThreadWait``, with the same waiter fields and calls
+as a ``G``. The deadlock detector must know whether a plain thread could still
+wake a goroutine (API.md): a run is deadlocked only if every live plain thread
+is blocked in a goroutines primitive. A thread doing anything else
+(computing, sleeping, waiting in ``queue.Queue.get``) might still send on a
+channel, so it keeps the detector quiet, whether or not it has touched a
+goroutines object yet (``any_running``).
 
 Which threads count: those the ``threading`` module knows
 (``threading.enumerate()``), minus the runtime's own threads, started with
@@ -34,7 +35,6 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 _parkers: dict[threading.Thread, ThreadParker] = {}
 _state_lock = threading.Lock()
@@ -76,7 +76,7 @@ def thread_parker() -> ThreadParker:
 
 
 def start_runtime_thread(
-    target: Callable[..., object], name: str, args: tuple[Any, ...] = ()
+    target: Callable[..., object], name: str, args: tuple[object, ...] = ()
 ) -> threading.Thread:
     """Start a daemon thread of the runtime itself (a worker, a ``blocking``
     helper, a monitor): the deadlock detector does not count it as a plain
@@ -112,36 +112,45 @@ def any_running(workers: set[int]) -> bool:
     return False
 
 
+# How often the main thread, blocked in a primitive, runs signal handlers that
+# are pending (see ThreadParker), in seconds.
+_SIGNAL_POLL = 0.1
+
+
 class ThreadParker:
-    """The waiter record of a plain OS thread: parks the thread itself.
+    """What a plain OS thread blocks on: ``park`` blocks the thread itself.
+
+    Each wait queues a fresh ``waiters.ThreadWait`` record that points here
+    (so that a wait can be withdrawn; see ``waiters``); the parker is the
+    thread's for good.
 
     ``blocked`` is True while the thread waits in a goroutines primitive; the
     deadlock detector reads it. ``_pending`` is a wake-up that came before the
     thread parked. Both are guarded by the module's ``_state_lock`` (see the
     module docstring), so the detector never sees a woken thread as blocked.
+    ``_wakeup`` is acquired except between a ``make_ready`` and the ``park``
+    it ends.
+
+    A signal handler that raises while the thread waits (only ever on the
+    main thread: Ctrl-C's ``KeyboardInterrupt``) makes ``park`` raise that, and
+    leaves the parker as if the thread had not parked: not ``blocked``, and a
+    wake-up that came meanwhile kept in ``_pending`` for ``take_wakeup``.
+    CPython runs a handler between two bytecodes, and the kernel interrupts
+    only a wait in progress: a signal that lands just before the thread
+    blocks in ``_wakeup.acquire()`` would wait for the wake-up. So the main
+    thread, the one that runs handlers, waits in slices of ``_SIGNAL_POLL``
+    seconds, between which a pending handler runs.
     """
 
-    select_token = None  # a plain thread waits as itself only in a simple wait
-
-    __slots__ = (
-        "_pending",
-        "_wakeup",
-        "blocked",
-        "ok",
-        "select_index",
-        "thread",
-        "value",
-    )
+    __slots__ = ("_pending", "_runs_handlers", "_wakeup", "blocked", "thread")
 
     def __init__(self, thread: threading.Thread) -> None:
         self._wakeup = threading.Lock()
         self._wakeup.acquire()
         self._pending = False
+        self._runs_handlers = thread is threading.main_thread()
         self.thread = thread
         self.blocked = False
-        self.value: Any = None
-        self.ok = False
-        self.select_index = -1
 
     def park(self, wait_reason: str, waiting_on: object = None) -> None:
         with _state_lock:
@@ -149,8 +158,38 @@ class ThreadParker:
                 self._pending = False
                 return
             self.blocked = True
-        _on_block()
-        self._wakeup.acquire()
+        try:
+            _on_block()
+            if self._runs_handlers:
+                while not self._wakeup.acquire(timeout=_SIGNAL_POLL):
+                    pass  # a signal handler pending runs here
+            else:
+                self._wakeup.acquire()
+        except BaseException:  # a signal handler raised: see the class docstring
+            self._interrupted()
+            raise
+
+    def _interrupted(self) -> None:
+        with _state_lock:
+            if self.blocked:  # no wake-up came
+                self.blocked = False
+                return
+            # make_ready released _wakeup: take it, unless the acquire did.
+            self._wakeup.acquire(False)
+            self._pending = True
+
+    def take_wakeup(self) -> None:
+        """Wait for a wake-up that a waker owes this thread (it claimed the
+        thread's waiter record; the wake-up is on its way) and take it, so
+        that it cannot end a later ``park``. A signal handler raising in this
+        instant is not let through: the owed wake-up must be taken first, and
+        the exception that interrupted the wait is on its way up already."""
+        while True:
+            try:
+                self.park("")
+            except BaseException:
+                continue
+            return
 
     def make_ready(self) -> None:
         with _state_lock:
@@ -159,8 +198,3 @@ class ThreadParker:
                 self._wakeup.release()
             else:
                 self._pending = True
-
-    def complete(self, value: Any, ok: bool) -> None:
-        self.value = value
-        self.ok = ok
-        self.make_ready()

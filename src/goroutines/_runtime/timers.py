@@ -24,6 +24,9 @@ class Timer:
 
     ``fn`` runs on the worker's scheduler greenlet, never on a goroutine: it must
     not block (it may make goroutines ready, or offer a value to a channel).
+    An exception it raises does not stop the worker: ``Runtime.timer_failed``
+    ends the run with it (the background runtime prints it), and the other
+    timers due still fire.
     """
 
     __slots__ = ("active", "arg", "fn", "seq", "when", "worker")

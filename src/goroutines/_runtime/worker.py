@@ -48,6 +48,12 @@ Invariants:
     poller when it has nothing to run.
   - Lock order: a worker's ``lock`` may be taken while holding the runtime's
     ``lock`` (the deadlock check reads every worker), never the reverse.
+  - No exception leaves the scheduler loop: one raised by a timer callback,
+    or in the loop itself (a signal handler's KeyboardInterrupt lands there
+    when the main thread's worker waits in its poller), goes to
+    ``Runtime.failed``, which ends a run and lets a background worker carry on.
+  - When a run ends with ``KeyboardInterrupt``, each worker unwinds the
+    goroutines pinned to it before ``run_loop`` returns (``unwind``).
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ from .g import DEAD, RUNNING, G
 from .netpoll import Poller
 from .threads import tls
 from .timers import Timer, TimerHeap
+from .unwind import unwind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -167,6 +174,8 @@ class Worker:
         tls.known = True
         try:
             self._schedule()
+            if self.runtime.unwinding:
+                unwind(self)
         finally:
             tls.worker = None
             if not was_known:
@@ -280,10 +289,13 @@ class Worker:
 
     def _schedule(self) -> None:
         while True:
-            g = self._find_runnable()
-            if g is None:
-                return
-            self._switch_to(g)
+            try:
+                g = self._find_runnable()
+                if g is None:
+                    return
+                self._switch_to(g)
+            except BaseException as exc:  # e.g. KeyboardInterrupt while idle: see Runtime.failed
+                self.runtime.failed(exc, None)
             self.current = None
 
     def _find_runnable(self) -> G | None:
@@ -424,7 +436,10 @@ class Worker:
         if self.tracer is not None:
             self.tracer.timers(len(due))
         for timer in due:
-            timer.fn(timer.arg, now)
+            try:
+                timer.fn(timer.arg, now)
+            except BaseException as exc:  # not into the loop: the other timers still fire
+                self.runtime.timer_failed(timer.fn, exc)
 
     # ---- sleeping when idle -----------------------------------------------
 
