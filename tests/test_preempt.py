@@ -344,3 +344,38 @@ def test_leaks_stops_the_world_while_a_goroutine_spins() -> None:
 
     leaked = run(main, gomaxprocs=2)
     assert "[chan receive (leaked)]" in leaked, leaked
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupted_run_unwinds_a_preempted_goroutine() -> None:
+    # Ctrl-C unwinds every goroutine of the run (see test_unwind). One that
+    # was preempted waits inside the event that preempted it, where
+    # GreenletExit cannot pass on 3.12+ (a __del__): it must still unwind,
+    # not carry on spinning on the worker that unwinds it. (The loop is a
+    # function of its own: early 3.12 and 3.13 releases skip the handlers of
+    # the frame whose jump event raises; see goroutines._runtime.preempt.)
+    unwound: list[str] = []
+
+    def spin() -> None:
+        while True:
+            pass
+
+    def spinner(started: Chan[None]) -> None:
+        started.close()
+        try:
+            spin()
+        finally:
+            unwound.append("finally ran")
+
+    def main() -> None:
+        started: Chan[None] = Chan()
+        go(spinner, started)
+        started.recv()
+        gtime.sleep(0.03)  # the spinner is preempted for this timer
+        raise KeyboardInterrupt
+
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run(main, gomaxprocs=1)
+    assert unwound == ["finally ran"]
+    assert time.monotonic() - start < PATIENCE

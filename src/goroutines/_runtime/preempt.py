@@ -57,14 +57,18 @@ Invariants:
     ``_clear`` on the worker's own thread, both under ``_lock``, which also
     guards ``_pending`` (the workers with a request), ``_armed`` and
     ``_switch_interval``: the mechanism is armed (``_arm_locked``) exactly
-    while ``_pending`` is not empty.
+    while ``_pending`` or ``_dying`` is not empty.
   - Only the goroutine named by the request is switched away, and only from
     its own greenlet (``getcurrent() is g.greenlet``); a stale request (the
     goroutine has switched away by itself since) is dropped.
-  - A goroutine switched away in ``_Yield.__del__`` resumes there, and only
-    there: a goroutine's greenlet is never killed (its ``Worker._host`` frame
-    holds it; an abandoned goroutine is never scheduled again), so no
-    ``GreenletExit`` has to cross ``__del__``, which could not pass it on.
+  - A goroutine switched away in ``_Yield.__del__`` resumes there. If it
+    resumes with ``GreenletExit`` (an interrupted run unwinds its goroutines:
+    see ``unwind``), ``__del__`` cannot pass the exception on; it puts the
+    greenlet in ``_dying`` instead, which keeps the events on, and the next
+    event of that greenlet in user code raises ``GreenletExit`` there. (Early
+    3.12 and 3.13 releases, 3.12.1 and 3.13.0 among them, skip the
+    ``finally`` and ``except`` blocks of the frame whose JUMP event raises;
+    its callers' run, and later releases run all of them.)
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ import sysconfig
 import threading
 from typing import TYPE_CHECKING, Any
 
-from greenlet import getcurrent
+from greenlet import GreenletExit, getcurrent
 
 from .g import RUNNABLE
 from .threads import tls
@@ -87,12 +91,15 @@ from .worker import Worker
 if TYPE_CHECKING:
     from types import CodeType, FrameType
 
+    from greenlet import greenlet
+
     from .g import G
 
 _lock = threading.Lock()
 _pending: set[Worker] = set()
 _armed = False
 _switch_interval = 0.0  # "signal": the GIL's switch interval to restore when disarmed
+_dying: set[greenlet] = set()  # see the last invariant
 
 
 def off_by_godebug() -> bool:
@@ -240,9 +247,10 @@ def _arm_locked() -> None:
 
 
 def _disarm_locked() -> None:
-    """Caller holds ``_lock``: undo ``_arm_locked`` once no request is left."""
+    """Caller holds ``_lock``: undo ``_arm_locked`` once no request, and no
+    greenlet to unwind, is left."""
     global _armed
-    if not _armed or _pending:
+    if not _armed or _pending or _dying:
         return
     if MECHANISM == "monitoring":
         _monitoring.set_events(_TOOL, 0)
@@ -299,13 +307,20 @@ class _Yield:
         worker: Worker = tls.worker
         g = worker.current
         assert g is not None
-        _switch_away(worker, g)
+        try:
+            _switch_away(worker, g)
+        except GreenletExit:
+            with _lock:
+                _dying.add(getcurrent())
+                _arm_locked()
 
 
 def _on_event(code: CodeType, *args: Any) -> Any:
     """The JUMP and PY_START callback: any thread, any code, while events are on."""
     if _kind(code.co_filename) != _USER:
         return _monitoring.DISABLE  # never a safe point: stop this location's events
+    if _dying and _unwinds_here():
+        raise GreenletExit
     worker = getattr(tls, "worker", None)
     if worker is None or worker.preempt is None:
         return None
@@ -314,6 +329,17 @@ def _on_event(code: CodeType, *args: Any) -> Any:
         return None
     _clear(worker)
     return _Yield()
+
+
+def _unwinds_here() -> bool:
+    """Whether the calling greenlet is in ``_dying``; if so it leaves it."""
+    gl = getcurrent()
+    with _lock:
+        if gl not in _dying:
+            return False
+        _dying.discard(gl)
+        _disarm_locked()
+    return True
 
 
 def _claim_tool() -> int:
