@@ -510,6 +510,30 @@ def test_sigquit_outside_a_run_keeps_its_default(tmp_path: Path) -> None:
     assert HEADER not in rest, rest
 
 
+def test_a_sigquit_that_comes_as_the_run_ends_is_not_swallowed(python) -> None:
+    # The monitor may take a SIGQUIT from outside after stop() set _stopping
+    # and before its own signal: it must pass it on, so that the process
+    # still takes it (by default: quits) once the run has given SIGQUIT back.
+    returncode, out, err = python(
+        """
+        import os, resource, subprocess
+        from goroutines._runtime import monitor
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        m = monitor.start(None)
+        with m._lock:
+            m._stopping = True  # stop(), up to its own signal
+        subprocess.run(["kill", "-QUIT", str(os.getpid())], check=True)
+        m._thread.join(10)
+        print("monitor gone:", not m._thread.is_alive(), flush=True)
+        m._give_back()  # SIGQUIT's default again: the signal passed on quits now
+        print("survived", flush=True)
+        """
+    )
+    assert returncode == -signal.SIGQUIT, (out, err)
+    assert out == "monitor gone: True\n", err
+
+
 def test_run_gives_back_the_signal_mask_and_handler() -> None:
     if not hasattr(signal, "pthread_sigmask"):
         pytest.skip("no pthread_sigmask on this platform")

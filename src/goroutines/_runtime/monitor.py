@@ -36,7 +36,11 @@ Invariants:
     no SIGQUIT is ever sent to a thread that has exited (undefined for
     ``pthread_kill``). ``_forward``, a signal handler on the main thread that
     may interrupt ``stop`` there, only tries the lock, and forwards nothing
-    once ``_stopping`` is set.
+    once ``_stopping`` is set. A SIGQUIT from another process that the
+    monitor takes once ``_stopping`` is set (it came as the run ended, before
+    ``stop``'s own) is not swallowed: the monitor sends it to the process
+    again, to be taken with SIGQUIT's own disposition once ``stop`` has given
+    that back.
   - The dump is a racy snapshot, like ``runtime.stack()`` from another worker:
     a goroutine may start, park or finish while it is read. A dump that fails
     on such a change is tried again, and the monitor itself never dies of one.
@@ -48,6 +52,7 @@ Where SIGQUIT, ``pthread_sigmask`` or ``sigwait`` do not exist (Windows),
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -131,11 +136,18 @@ class Monitor:
 
     def _main(self) -> None:
         while True:
-            signal.sigwait({signal.SIGQUIT})
+            sender = _wait_for_sigquit()
             with self._lock:
-                if self._stopping:
-                    return
-            self._print_dump()
+                stopping = self._stopping
+            if not stopping:
+                self._print_dump()
+                continue
+            if sender not in (None, os.getpid()):
+                # Not stop's signal but one from outside, taken as the run
+                # ended: pass it on, to be taken with SIGQUIT's own disposition
+                # once stop gives that back (a thread leaves it pending).
+                os.kill(os.getpid(), signal.SIGQUIT)
+            return
 
     def _print_dump(self) -> None:
         stream = sys.stderr
@@ -146,6 +158,15 @@ class Monitor:
             stream.flush()
         except Exception:  # a closed stderr must not kill the monitor
             pass
+
+
+def _wait_for_sigquit() -> int | None:
+    """Wait for SIGQUIT; return the pid of its sender where the system says
+    (``sigwaitinfo``; not on macOS), else None."""
+    if hasattr(signal, "sigwaitinfo"):
+        return signal.sigwaitinfo({signal.SIGQUIT}).si_pid
+    signal.sigwait({signal.SIGQUIT})
+    return None
 
 
 def dump(runtime: Runtime) -> str:
