@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType
+from typing import Any
 
 import pytest
 from conftest import PATIENCE, wait_until_blocked
@@ -379,3 +380,52 @@ def test_an_interrupted_run_unwinds_a_preempted_goroutine() -> None:
         run(main, gomaxprocs=1)
     assert unwound == ["finally ran"]
     assert time.monotonic() - start < PATIENCE
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_preempted_goroutines_pass_every_value_exactly_once(
+    procs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stress of preemption against the channels: eight goroutines each
+    # compute for 30 ms (longer than the 10 ms a goroutine may run while
+    # others wait) between sends, and a consumer that also computes takes
+    # every value. Preempted goroutines resume where they were, so every
+    # value arrives exactly once and in order per sender.
+    senders, per_sender = 8, 6
+
+    def compute(seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            pass
+
+    def sender(k: int, out: Chan[tuple[int, int]]) -> None:
+        for i in range(per_sender):
+            compute(0.03)
+            out.send((k, i))
+
+    def main() -> dict[int, list[int]]:
+        out: Chan[tuple[int, int]] = Chan(4)
+        wg = WaitGroup()
+        for k in range(senders):
+            wg.go(sender, k, out)
+        got: dict[int, list[int]] = {k: [] for k in range(senders)}
+        for _ in range(senders * per_sender):
+            k, i = out.recv()
+            got[k].append(i)
+            compute(0.002)
+        wg.wait()
+        return got
+
+    preemptions = [0]
+    switch_away = preempt._switch_away
+
+    def counted(worker: Any, g: Any) -> None:
+        preemptions[0] += 1
+        switch_away(worker, g)
+
+    monkeypatch.setattr(preempt, "_switch_away", counted)
+    got = run(main, gomaxprocs=procs)
+    assert got == {k: list(range(per_sender)) for k in range(senders)}
+    # 3.11 preempts the main thread's worker only, and later (see the README).
+    least = 10 if preempt.MECHANISM == "monitoring" else 1 if procs == 1 else 0
+    assert preemptions[0] >= least, "the stress barely preempted anything"
