@@ -429,6 +429,10 @@ def test_cancelled_children_detach_from_a_long_lived_parent(procs: int) -> None:
         for ctx in expired:
             recv_within(ctx.done(), ok=True)
             assert isinstance(ctx.err(), DeadlineExceeded)
+        # Each expiry runs in a timer's goroutine which, as Go's cancel does,
+        # closes done before it removes the child from the parent: wait for
+        # those goroutines to finish.
+        verify_none()
         counts.append(children_of(parent))
         cancel_parent()
         return counts
