@@ -336,8 +336,9 @@ EOF
         ;;
     venv)
         [[ $# -eq 1 && -n "$1" ]] || die "usage: $0 venv DIR"
+        dir="$(realpath -m -- "$1")"  # a build changes directory on the way
         ensure_interpreter
-        fresh_venv "$1"
+        fresh_venv "$dir"
         ;;
     clean)
         log "removing $CACHE"
