@@ -106,7 +106,7 @@ def serve(site: Site) -> str:
             go(handle, conn, address)
 
     def handle(conn: socket.socket, address: Any) -> None:
-        with conn:
+        with conn, contextlib.suppress(ConnectionError):  # the client hung up: drop it
             handler(conn, address, None)
 
     go(accept_loop)

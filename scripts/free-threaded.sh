@@ -42,6 +42,13 @@
 #                                               GOMAXPROCS=2 PYTHON_GIL=0
 #   scripts/free-threaded.sh python [args]      run the venv's python (benchmarks);
 #                                               PYTHON_GIL is left as you set it
+#   scripts/free-threaded.sh interpreter        build the interpreter only (if needed,
+#                                               not the cache's venv); print its path
+#   scripts/free-threaded.sh venv DIR           build the interpreter if needed; make a
+#                                               fresh venv in DIR (deleting what is
+#                                               there) installed as the cache's venv is
+#                                               (.ci/run uses these two, so that CI never
+#                                               touches the cache's venv)
 #   scripts/free-threaded.sh clean              delete the whole cache
 #
 # Needs root (or sudo) only when build dependencies are missing.
@@ -239,28 +246,53 @@ build_venv() {
         return
     fi
     rm -f "$STAMP"
-    # greenlet has no cp313t wheels: this builds it from the sdist (~30 s).
-    run_logged pip-greenlet "$VENV_PYTHON" -m pip install "greenlet==$GREENLET_VERSION" \
+    run_logged pip-greenlet install_greenlet "$VENV_PYTHON" \
         || die "pip install greenlet==$GREENLET_VERSION failed"
-    # Repeat the pin so resolving the project's deps (greenlet>=3.1) keeps it.
-    # --prefer-binary: some dependencies publish only an sdist for cp313t whose
-    # build needs a network toolchain (e.g. recent hypothesis releases compile
-    # Rust and fetch crates), so take the newest release with a usable wheel.
-    run_logged pip-project "$VENV_PYTHON" -m pip install --prefer-binary \
-        -e "${REPO_ROOT}[test]" "greenlet==$GREENLET_VERSION" \
+    run_logged pip-project install_project "$VENV_PYTHON" \
         || die "pip install -e ${REPO_ROOT}[test] failed"
     printf '%s\n' "$want" >"$STAMP"
     log "venv ready: $VENV"
 }
 
+# greenlet has no cp313t wheels: this builds it from the sdist (~30 s; pip
+# caches the wheel it builds, so later venvs take a second).
+install_greenlet() {
+    "$1" -m pip install "greenlet==$GREENLET_VERSION"
+}
+
+# This repository, editable with its [test] extra.  The pin is repeated so that
+# resolving the project's dependencies (greenlet>=3.1) keeps it.
+# --prefer-binary: some dependencies publish only an sdist for cp313t whose
+# build needs a network toolchain (e.g. recent hypothesis releases compile
+# Rust and fetch crates), so take the newest release with a usable wheel.
+install_project() {
+    "$1" -m pip install --prefer-binary -e "${REPO_ROOT}[test]" "greenlet==$GREENLET_VERSION"
+}
+
+# A fresh venv in $1 on the cached interpreter, installed as the cache's venv
+# is; pip's output goes to stderr rather than to a log.
+fresh_venv() {
+    local dir="$1"
+    rm -rf "$dir"
+    "$FT_PYTHON" -m venv "$dir" || die "python3.13t -m venv $dir failed"
+    "$dir/bin/python" -m pip install -q --upgrade pip >&2 || die "upgrading pip in $dir failed"
+    install_greenlet "$dir/bin/python" >&2 || die "pip install greenlet==$GREENLET_VERSION failed"
+    install_project "$dir/bin/python" >&2 || die "pip install -e ${REPO_ROOT}[test] failed"
+}
+
 # Build whatever is missing, serialised by a lock so that concurrent callers
 # (two shells, a CI run) do not build over each other.
 ensure_built() {
+    ensure_interpreter build_venv
+}
+
+# Build the interpreter if it is missing, then run "$@" (if any), under the lock.
+ensure_interpreter() {
     mkdir -p "$CACHE" "$LOGS"
     exec 9>"$CACHE/.lock"
     flock 9
     build_interpreter
-    build_venv
+    "$@"
     flock -u 9
     exec 9>&-
 }
@@ -297,6 +329,16 @@ EOF
     python)
         ensure_built
         exec "$VENV_PYTHON" "$@"
+        ;;
+    interpreter)
+        VERBOSE_SKIP=1 ensure_interpreter
+        printf '%s\n' "$FT_PYTHON"
+        ;;
+    venv)
+        [[ $# -eq 1 && -n "$1" ]] || die "usage: $0 venv DIR"
+        dir="$(realpath -m -- "$1")"  # a build changes directory on the way
+        ensure_interpreter
+        fresh_venv "$dir"
         ;;
     clean)
         log "removing $CACHE"

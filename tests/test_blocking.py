@@ -87,6 +87,7 @@ def test_other_goroutines_run_while_a_call_blocks() -> None:
         ping.close()
         release.set()
         assert recv_within(finished) is True
+        verify_none()  # the goroutines it started have finished
         return total
 
     assert run(main) == sum(range(100))
@@ -102,6 +103,7 @@ def test_a_parked_caller_shows_the_blocking_call_wait_reason() -> None:
         dump = runtime.stack()
         release.set()
         recv_within(done)
+        verify_none()  # the goroutines it started have finished
         return dump
 
     assert "[blocking call]:" in run(main)

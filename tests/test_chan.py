@@ -185,7 +185,9 @@ def test_send_to_a_waiting_receiver_hands_the_value_over_directly(capacity: int)
         wait_until_blocked(1, "chan receive")
         ch.send("direct")
         buffered_after_send = len(ch)
-        return buffered_after_send, got.recv()
+        received = got.recv()
+        verify_none()  # the goroutines it started have finished
+        return buffered_after_send, received
 
     assert run(main) == (0, "direct")
 
@@ -746,6 +748,10 @@ def test_non_blocking_operations_succeed_only_with_a_ready_partner(capacity: int
             wait_until_blocked(1, "chan receive")
             assert try_send(ch, value)
             assert strobe.recv() == value
+            # A woken goroutine shows its old wait reason until it runs: let the
+            # receiver finish, so that the wait for a blocked sender below
+            # cannot count it.
+            verify_none()
 
             def sender(
                 ch: Chan[object] = ch, strobe: Chan[object] = strobe, value: object = value
@@ -761,6 +767,7 @@ def test_non_blocking_operations_succeed_only_with_a_ready_partner(capacity: int
             assert try_recv(ch) == (True, value)
             if not capacity:
                 assert strobe.recv() == "sent"
+            verify_none()  # the sender has finished too, before the next round waits
 
     run(main)
 

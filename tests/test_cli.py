@@ -114,12 +114,15 @@ def test_a_script_that_calls_run_itself_works_unchanged(tmp_path: Path) -> None:
         """\
         import goroutines
         from goroutines import Chan, go, runtime
+        from goroutines.testing import verify_none
 
 
         def main(n):
             results = Chan()
             go(lambda: results.send(n * 2))
-            return results.recv(), runtime.gomaxprocs()
+            doubled = results.recv()
+            verify_none()  # the sender has finished: one goroutine is left after run
+            return doubled, runtime.gomaxprocs()
 
 
         print(goroutines.run(main, 21, gomaxprocs=2))
@@ -492,9 +495,11 @@ def test_run_module(tmp_path: Path) -> None:
         """\
         import sys
         from goroutines import Chan, go, runtime
+        from goroutines.testing import verify_none
         ch = Chan()
         go(ch.send, "from a goroutine")
         print(ch.recv(), __name__, __package__, sys.argv, sys.path[0])
+        verify_none()  # the sender has finished: the dump shows the top level only
         print(runtime.stack(), end="")
         """,
     )
@@ -505,7 +510,7 @@ def test_run_module(tmp_path: Path) -> None:
     argv = [str(module), "--help", "x"]
     assert first == f"from a goroutine __main__ pkg {argv} {tmp_path}"
     _, block = parse_stack(dump)[1]
-    assert block.splitlines()[1:] == ["__main__.<module>(...)", f"\t{module}:6"]
+    assert block.splitlines()[1:] == ["__main__.<module>(...)", f"\t{module}:8"]
 
 
 def test_run_package_main(tmp_path: Path) -> None:

@@ -264,7 +264,9 @@ def test_done_works_in_select(procs: int) -> None:
         for i in range(5):
             work.send(i)
         cancel()
-        return [recv_within(results)]
+        handled = recv_within(results)
+        verify_none()  # the goroutines it started have finished
+        return [handled]
 
     assert run(main, gomaxprocs=procs) == [5]
 
@@ -427,6 +429,10 @@ def test_cancelled_children_detach_from_a_long_lived_parent(procs: int) -> None:
         for ctx in expired:
             recv_within(ctx.done(), ok=True)
             assert isinstance(ctx.err(), DeadlineExceeded)
+        # Each expiry runs in a timer's goroutine which, as Go's cancel does,
+        # closes done before it removes the child from the parent: wait for
+        # those goroutines to finish.
+        verify_none()
         counts.append(children_of(parent))
         cancel_parent()
         return counts
@@ -857,7 +863,9 @@ def test_after_func_on_a_done_context_runs_at_once_in_its_own_goroutine(procs: i
         handshake: Chan[str] = Chan()
         stop = after_func(ctx, lambda: handshake.send("ran"))
         assert stop() is False  # already started
-        return recv_within(handshake)  # type: ignore[no-any-return]
+        ran = recv_within(handshake)
+        verify_none()  # f's goroutine has finished
+        return ran  # type: ignore[no-any-return]
 
     assert run(main, gomaxprocs=procs) == "ran"
 

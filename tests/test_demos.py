@@ -53,6 +53,41 @@ def test_crawl_stops_at_its_deadline() -> None:
     ), out
 
 
+def test_crawl_server_outlives_a_client_that_hangs_up() -> None:
+    # At the crawl's deadline its fetches give up and close their connections,
+    # maybe while the server's goroutine is answering: the server must drop
+    # that connection, not end the program with the write's error.
+    program = f"""
+import socket, struct, sys, urllib.request
+sys.path.insert(0, {str(EXAMPLES)!r})
+import crawl
+import goroutines
+from goroutines import time
+
+def main():
+    site = crawl.Site.generate(100, seed=1, delay=0.05)
+    base = crawl.serve(site)
+    host, port = base.removeprefix("http://").split(":")
+    slow = min(site.slow)
+    for _ in range(3):
+        client = socket.create_connection((host, int(port)))
+        client.sendall(f"GET /page/{{slow}} HTTP/1.0\\r\\n\\r\\n".encode())
+        # Hang up with a reset at once: the answer, 0.05 s later, finds no one.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        time.sleep(0.2)
+    with urllib.request.urlopen(base + "/page/0", timeout=10) as response:
+        print(response.status)
+
+goroutines.patch()
+goroutines.run(main)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30
+    )
+    assert (result.returncode, result.stdout) == (0, "200\n"), result.stderr
+
+
 @pytest.mark.timeout(120)
 def test_pipeline_demo_runs() -> None:
     out = _run("pipeline.py")

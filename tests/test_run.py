@@ -66,7 +66,9 @@ def test_go_passes_positional_and_keyword_arguments() -> None:
     def main() -> tuple[int, str, int]:
         out: Chan[tuple[int, str, int]] = Chan()
         go(worker, out, 1, "two", c=3)
-        return out.recv()
+        received = out.recv()
+        verify_none()  # the goroutines it started have finished
+        return received
 
     assert run(main) == (1, "two", 3)
 
@@ -393,7 +395,9 @@ def test_nested_run_from_a_goroutine_raises_runtime_error() -> None:
     def main() -> BaseException | None:
         out: Chan[BaseException | None] = Chan()
         go(attempt, out)
-        return out.recv()
+        received = out.recv()
+        verify_none()  # the goroutines it started have finished
+        return received
 
     assert isinstance(run(main), RuntimeError)
 

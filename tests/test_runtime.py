@@ -84,6 +84,51 @@ def test_gomaxprocs_lowered_inside_run_keeps_every_goroutine_running() -> None:
     assert run(main, gomaxprocs=2) == 1 + 2 + 1
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_a_retired_worker_thread_exits_without_an_unraisable_error(python) -> None:
+    # When a thread that ran greenlets exits, greenlet cleans up after it in a
+    # pending call that the main thread runs in whatever frame it is in. While
+    # a worker kept its thread's main greenlet, that cleanup imported gc there,
+    # through that frame's builtins; in a frame without __import__ (as a
+    # namedtuple's __new__) it printed "KeyError: '__import__'" (seen on 3.13t).
+    # Main waits in such a frame until the retired worker's thread is gone.
+    returncode, out, err = python(
+        """
+        import os, time
+        from goroutines import go, run, runtime
+        from goroutines.sync import WaitGroup
+
+        WAIT_IN_A_FRAME_WITHOUT_IMPORT = '''
+        while len(listdir("/proc/self/task")) > threads:
+            if monotonic() > deadline:
+                raise TimeoutError("the retired worker's thread is still there")
+        for _ in range(100_000):
+            pass
+        '''
+
+        def main():
+            for _ in range(20):
+                threads = len(os.listdir("/proc/self/task"))
+                runtime.gomaxprocs(2)
+                wg = WaitGroup()
+                for _ in range(8):
+                    wg.add(1)
+                    go(wg.done)
+                wg.wait()
+                runtime.gomaxprocs(1)  # the second worker retires: its thread exits
+                exec(WAIT_IN_A_FRAME_WITHOUT_IMPORT, {
+                    "__builtins__": {}, "len": len, "listdir": os.listdir, "range": range,
+                    "threads": threads, "monotonic": time.monotonic,
+                    "deadline": time.monotonic() + 10, "TimeoutError": TimeoutError,
+                })
+
+        run(main, gomaxprocs=1)
+        print("ok")
+        """
+    )
+    assert (returncode, out, err) == (0, "ok\n", "")
+
+
 def test_gomaxprocs_set_inside_run_does_not_outlive_it() -> None:
     before = runtime.gomaxprocs()
     run(runtime.gomaxprocs, 3)

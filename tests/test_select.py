@@ -161,7 +161,9 @@ def test_blocked_select_proceeds_when_a_case_becomes_ready() -> None:
         go(lambda: result.send(select(a.recv, b.recv)))
         wait_until_blocked(1, "select")
         b.send("to b")
-        return result.recv()
+        selected = result.recv()
+        verify_none()  # the goroutines it started have finished
+        return selected
 
     assert run(main) == (1, "to b")
 
@@ -173,7 +175,9 @@ def test_blocked_select_send_case_proceeds_when_a_receiver_comes() -> None:
         result: Chan[tuple[int, Any]] = Chan()
         go(lambda: result.send(select(a.recv, (b.send, "from select"))))
         wait_until_blocked(1, "select")
-        return b.recv(), result.recv()
+        returned = b.recv(), result.recv()
+        verify_none()  # the goroutines it started have finished
+        return returned
 
     assert run(main) == ("from select", (1, None))
 
@@ -222,7 +226,9 @@ def test_blocked_select_send_case_raises_when_the_channel_is_closed() -> None:
         go(sender)
         wait_until_blocked(1, "select")
         ch.close()
-        return result.recv()
+        message = result.recv()
+        verify_none()  # the goroutines it started have finished
+        return message
 
     assert run(main) == "send on closed channel"
 
@@ -377,6 +383,7 @@ def test_blocked_select_on_the_same_channel_twice_wakes_either_case(wake: str) -
             else:
                 ch.close()
             counts[results.recv()[0]] += 1
+        verify_none()  # the goroutines it started have finished
         return counts
 
     assert set(run(main)) == {0, 1}
@@ -396,7 +403,9 @@ def test_duplicate_channel_in_a_blocked_select_keeps_its_queue_intact() -> None:
         d.send(7)
         a_result = e.recv()
         c.send(8)
-        return [a_result, e.recv()]
+        b_result = e.recv()
+        verify_none()  # the goroutines it started have finished
+        return [a_result, b_result]
 
     assert run(main) == [(2, 7), ("B", 8)]
 
@@ -805,7 +814,9 @@ def test_select_discarding_a_value_still_completes(sender: str, receiver: str) -
         go(lambda: done.send(RECEIVERS[receiver](c)))
         runtime.gosched()
         SENDERS[sender](c)
-        return done.recv()
+        received = done.recv()
+        verify_none()  # the goroutines it started have finished
+        return received
 
     assert run(main) in (1, (0, 1))
 

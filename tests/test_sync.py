@@ -1359,7 +1359,9 @@ def test_cond_wait_without_the_lock_raises_and_leaves_no_waiter() -> None:
         cond.signal()  # must not wake this goroutine's next park
         ch: Chan[int] = Chan()
         go(lambda: ch.send(5))
-        return ch.recv() == 5
+        received = ch.recv()
+        verify_none()  # the goroutines it started have finished
+        return received == 5
 
     assert run(main)
 

@@ -186,6 +186,14 @@ class Worker:
             self.serve_requests()
             # Free the spare greenlets here: a greenlet must die on its own thread.
             self.free.clear()
+            # Nor may this thread's main greenlet outlive the thread through us:
+            # when a thread exits, greenlet (3.5) cleans up after it in a pending
+            # call on the main thread, and if exactly one reference to its main
+            # greenlet is left, it imports gc there and searches the whole heap
+            # for it. That import looks __import__ up in the builtins of whatever
+            # frame the main thread is running, and a namedtuple's __new__ has
+            # none: an unraisable KeyError('__import__').
+            self.scheduler = None
 
     def close(self) -> None:
         """Release the poller (after ``run_loop`` returned)."""
