@@ -81,6 +81,23 @@ def test_running_goroutine_has_no_duration() -> None:
     assert run(main) == "goroutine 1 [running]:"
 
 
+def test_a_woken_goroutine_is_runnable_until_it_runs() -> None:
+    # Go's dump says [runnable] for a goroutine that was woken and has not run
+    # yet; it used to keep showing what it had waited for.
+    def main() -> tuple[str, str]:
+        ch: Chan[int] = Chan()
+        done: Chan[None] = Chan()
+        go(lambda: (ch.recv(), done.close()))
+        wait_until_blocked(1, "chan receive")
+        before = parse_stack(runtime.stack())[2][0]
+        ch.send(1)  # hands the value over and wakes it, without switching
+        after = parse_stack(runtime.stack())[2][0]
+        done.recv()
+        return before, after
+
+    assert run(main, gomaxprocs=1) == ("chan receive", "runnable")
+
+
 # ---- the monitor's dump is a racy snapshot that never fails --------------------------
 
 

@@ -9,10 +9,12 @@ Who may touch what (the invariants every other module relies on):
 
 - ``state``, ``wait_reason``, ``waiting_since``, ``waiting_on``, ``greenlet``,
   ``worker`` are written only by the thread of the worker the G runs on (its
-  own thread once started), except that ``make_ready`` is called by whichever
-  party wakes the G; the wake-up is published to the G's worker through that
-  worker's locked inbox, so the worker sees the writes the waker made before
-  it.
+  own thread once started), except that whichever party wakes the G
+  (``make_ready``, ``complete``, the poller) sets ``state`` to RUNNABLE just
+  before it hands the G to its worker: a dump shows a woken goroutine as
+  ``runnable``, as Go's does, not as still waiting. The wake-up is published
+  to the G's worker through that worker's locked inbox, so the worker sees
+  the writes the waker made before it.
 - A G is *pinned*: once ``greenlet`` is set it only ever runs on ``worker``'s
   thread, because a greenlet cannot move between OS threads.
 - ``value``/``ok``/``select_index`` belong to whoever dequeued the G from a
@@ -146,6 +148,7 @@ class G:
         if worker.thread_id == _get_ident():
             if worker.tracer is not None:
                 worker.tracer.unblock_here(self)
+            self.state = RUNNABLE
             worker.runq.append(self)  # Worker.ready's fast path
         else:
             worker.ready(self)

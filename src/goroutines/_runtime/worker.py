@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Any
 
 from greenlet import getcurrent, greenlet
 
-from .g import DEAD, RUNNING, G
+from .g import DEAD, RUNNABLE, RUNNING, G
 from .netpoll import Poller
 from .threads import tls
 from .timers import Timer, TimerHeap
@@ -223,6 +223,7 @@ class Worker:
         """Make ``g`` (a parked goroutine pinned to this worker) runnable."""
         if self.tracer is not None:
             self.tracer.unblock(g)
+        g.state = RUNNABLE
         if self.thread_id == _get_ident():
             self.runq.append(g)
             return
@@ -475,6 +476,8 @@ class Worker:
         polled = self.poller.poll(timeout)
         if self.tracer is not None:
             self.tracer.netpoll(polled)
+        for g in polled:
+            g.state = RUNNABLE
         self.runq.extend(polled)
 
     def notify(self) -> None:
