@@ -564,3 +564,15 @@ def test_run_gives_back_the_signal_mask_and_handler() -> None:
     assert run(main)
     assert signal.getsignal(signal.SIGQUIT) == handler
     assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == mask
+
+
+def test_run_gives_back_sigquit_when_its_clean_up_raises(tmp_path: Path) -> None:
+    # The trace is written as the run ends; writing it fails here. SIGQUIT
+    # must be given back all the same: left blocked on the calling thread, it
+    # would be blocked in every process started from it later.
+    handler = signal.getsignal(signal.SIGQUIT)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    with pytest.raises(FileNotFoundError):
+        run(lambda: None, trace=str(tmp_path / "no such directory" / "trace.json"))
+    assert signal.getsignal(signal.SIGQUIT) == handler
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == mask

@@ -88,17 +88,16 @@ class Monitor:
         sigquit = signal.SIGQUIT
         previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {sigquit})
         self._was_blocked = sigquit in previous_mask
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(sigquit)
-            if previous is not None:  # None: a handler not installed from Python; keep it
-                self._previous_handler = previous
-                signal.signal(sigquit, self._forward)
         try:
-            thread = start_runtime_thread(self._main, "goroutines-monitor")
-        except BaseException:
+            if threading.current_thread() is threading.main_thread():
+                previous = signal.getsignal(sigquit)
+                if previous is not None:  # None: a handler not installed from Python; keep it
+                    self._previous_handler = previous
+                    signal.signal(sigquit, self._forward)
+            self._thread = start_runtime_thread(self._main, "goroutines-monitor")
+        except BaseException:  # a Ctrl-C, or no thread: give SIGQUIT back at once
             self._give_back()
             raise
-        self._thread = thread
 
     def stop(self) -> None:
         """Stop the monitor thread and give SIGQUIT back. Call from the thread
@@ -106,12 +105,14 @@ class Monitor:
         thread = self._thread
         if thread is None:
             return  # never started: SIGQUIT is not supported here
-        with self._lock:
-            self._stopping = True
-            if thread.ident is not None:
-                signal.pthread_kill(thread.ident, signal.SIGQUIT)
-        thread.join(_JOIN_TIMEOUT)  # it may be writing a dump to a full pipe
-        self._give_back()
+        try:
+            with self._lock:
+                self._stopping = True
+                if thread.ident is not None:
+                    signal.pthread_kill(thread.ident, signal.SIGQUIT)
+            thread.join(_JOIN_TIMEOUT)  # it may be writing a dump to a full pipe
+        finally:  # even if a Ctrl-C interrupts the join
+            self._give_back()
 
     def _give_back(self) -> None:
         """Restore SIGQUIT's handler and the calling thread's mask."""

@@ -572,39 +572,50 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
     if runtime.tracer is not None:
         runtime.tracer.create_main(main_g)
     first.runq.append(main_g)  # not newq: main must not be stolen off the calling thread
+    # SIGQUIT is given back whatever happens from here on, an exception (a
+    # Ctrl-C) in the clean-up included: a run that kept it blocked on the
+    # calling thread would leave it blocked in every process started later.
     sigquit = monitor.start(runtime)  # before any worker thread: they inherit its signal mask
-    for _ in range(runtime.nprocs - 1):
-        runtime.start_worker_thread()
-    preemptible = _watch_for_overruns(runtime)
     try:
-        with _signals_wake(first), preempt.SignalHandler():
-            first.run_loop()
+        try:
+            for _ in range(runtime.nprocs - 1):
+                runtime.start_worker_thread()
+            _watch_for_overruns(runtime)
+            with _signals_wake(first), preempt.SignalHandler():
+                first.run_loop()
+        finally:
+            _end_run(runtime, first)
     finally:
-        if preemptible:
-            sysmon.unwatch(runtime)
-        first.close()
-        with runtime.lock:
-            runtime.done = True
-            for worker in runtime.workers:
-                worker.interrupt()
-        runtime.join_worker_threads(_JOIN_TIMEOUT)
-        if runtime.tracer is not None:
-            runtime.tracer.write()
-        _abandon(runtime)
         sigquit.stop()
     if runtime.error is not None:
         raise runtime.error
     return runtime.result  # type: ignore[no-any-return]
 
 
-def _watch_for_overruns(runtime: Runtime) -> bool:
+def _end_run(runtime: Runtime, first: Worker) -> None:
+    """Stop the run's workers (``first`` is the caller's), write its trace and
+    abandon the goroutines still alive."""
+    sysmon.unwatch(runtime)
+    first.close()
+    with runtime.lock:
+        runtime.done = True
+        for worker in runtime.workers:
+            worker.interrupt()
+    try:
+        runtime.join_worker_threads(_JOIN_TIMEOUT)
+        if runtime.tracer is not None:
+            runtime.tracer.write()
+    finally:
+        _abandon(runtime)
+
+
+def _watch_for_overruns(runtime: Runtime) -> None:
     """Have sysmon preempt ``runtime``'s goroutines that run too long, unless
     preemption is off (``preempt``) or the run is seeded: a seeded run's
     interleaving must not depend on how fast the machine is."""
     if preempt.MECHANISM is None or preempt.off_by_godebug() or runtime.seeded is not None:
-        return False
+        return
     sysmon.watch(runtime)
-    return True
 
 
 @contextlib.contextmanager

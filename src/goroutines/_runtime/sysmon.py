@@ -64,6 +64,7 @@ def watch(runtime: Runtime) -> None:
 
 
 def unwatch(runtime: Runtime) -> None:
+    """Stop watching ``runtime`` (if watched) and drop its pending requests."""
     with _cond:
         if runtime in _watched:
             _watched.remove(runtime)
