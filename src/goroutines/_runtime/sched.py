@@ -27,6 +27,10 @@ where): every doubt keeps the detector quiet.
 A run that ends with ``KeyboardInterrupt`` (Ctrl-C) unwinds its goroutines
 before ``run`` raises it, instead of abandoning them: see ``unwind``.
 
+Preemption: while a run (or the background runtime) is active, ``sysmon``
+watches its workers and has a goroutine that computes too long while others
+wait yield at a safe point (``preempt``); a seeded run is never watched.
+
 Locking: ``lock`` guards ``idle``, ``workers``, ``global_queue``, ``done``,
 ``result``/``error``, ``unwinding`` (read without it by the workers),
 ``_deadlock_since``, ``blocking_calls`` and the id counter. ``allg`` is a
