@@ -29,7 +29,7 @@ import goroutines
 import goroutines.time as gtime
 from goroutines import Chan, atomic, context, go, run, runtime
 from goroutines import _trace_tools as trace_tools
-from goroutines._runtime import preempt, sched
+from goroutines._runtime import preempt, sched, sysmon
 from goroutines.sync import WaitGroup
 
 pytestmark = [
@@ -125,9 +125,22 @@ def test_two_spinning_goroutines_share_one_worker(tmp_path: Path) -> None:
         if piece.goroutine in ran:
             ran[piece.goroutine] += piece.duration
     share = ran[2] / (ran[2] + ran[3])
-    assert 0.3 < share < 0.7, ran
+    slices = [(p.goroutine, round(p.start), round(p.duration)) for p in trace.slices]
+    assert 0.3 < share < 0.7, (ran, slices, sysmon_state())
     switches = sum(1 for piece in trace.slices if piece.goroutine in ran)
     assert switches >= 10, f"only {switches} slices: the spinners barely alternated"
+
+
+def sysmon_state() -> dict[str, object]:
+    """What a failure message needs to tell why a preemption did not come."""
+    thread = sysmon._thread
+    return {
+        "sysmon alive": thread is not None and thread.is_alive(),
+        "watched": len(sysmon._watched),
+        "pending": len(preempt._pending),
+        "armed": preempt._armed,
+        "dying": len(preempt._dying),
+    }
 
 
 def test_sleep_zero_polling_works_without_preemption_too() -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from typing import TYPE_CHECKING
 
 from . import preempt
@@ -77,7 +78,10 @@ def _main() -> None:
         with _cond:  # held while sampling: after ``unwatch``, no request comes
             while not _watched:
                 _cond.wait()
-            _sample([w for runtime in _watched for w in runtime.workers], time.monotonic())
+            try:
+                _sample([w for runtime in _watched for w in runtime.workers], time.monotonic())
+            except Exception:  # a bug: say so, but never stop preempting for good
+                traceback.print_exc()
         time.sleep(RETRY if preempt.pending() else TICK)
 
 
