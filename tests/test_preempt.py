@@ -395,6 +395,39 @@ def test_an_interrupted_run_unwinds_a_preempted_goroutine() -> None:
     assert time.monotonic() - start < PATIENCE
 
 
+def test_an_unwound_goroutine_that_parks_before_its_next_event_leaves_nothing_armed() -> None:
+    # The preempted spinner is unwound (GreenletExit where it was switched
+    # away), but the next thing it does is park, not run user code, so the
+    # event that would raise GreenletExit never comes: it unwinds from the
+    # park instead. Its run's end must forget it, or the monitoring events
+    # would stay on, for every thread, for good.
+    unwound: list[str] = []
+    stop = [False]
+
+    def spinner(started: Chan[None]) -> None:
+        started.close()
+        try:
+            while not stop[0]:
+                pass
+            Chan().recv()
+        finally:
+            unwound.append("finally ran")
+
+    def main() -> None:
+        started: Chan[None] = Chan()
+        go(spinner, started)
+        started.recv()
+        gtime.sleep(0.03)  # the spinner is preempted for this timer
+        stop[0] = True
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(main, gomaxprocs=1)
+    assert unwound == ["finally ran"]
+    assert not preempt._dying
+    assert not preempt._armed
+
+
 @pytest.mark.parametrize("procs", [1, 2])
 def test_preempted_goroutines_pass_every_value_exactly_once(
     procs: int, monkeypatch: pytest.MonkeyPatch

@@ -65,7 +65,9 @@ Invariants:
     resumes with ``GreenletExit`` (an interrupted run unwinds its goroutines:
     see ``unwind``), ``__del__`` cannot pass the exception on; it puts the
     greenlet in ``_dying`` instead, which keeps the events on, and the next
-    event of that greenlet in user code raises ``GreenletExit`` there. (Early
+    event of that greenlet in user code raises ``GreenletExit`` there (one
+    that unwinds otherwise, parking or returning first, is forgotten when
+    its run ends: ``withdraw``). (Early
     3.12 and 3.13 releases, 3.12.1 and 3.13.0 among them, skip the
     ``finally`` and ``except`` blocks of the frame whose JUMP event raises;
     its callers' run, and later releases run all of them.)
@@ -99,7 +101,7 @@ _lock = threading.Lock()
 _pending: set[Worker] = set()
 _armed = False
 _switch_interval = 0.0  # "signal": the GIL's switch interval to restore when disarmed
-_dying: set[greenlet] = set()  # see the last invariant
+_dying: dict[greenlet, Worker] = {}  # see the last invariant
 
 
 def off_by_godebug() -> bool:
@@ -217,9 +219,15 @@ def request(worker: Worker, g: G) -> None:
 
 
 def withdraw(worker: Worker) -> None:
-    """Drop ``worker``'s request, if any: its runtime has ended."""
-    if worker.preempt is not None:
-        _clear(worker)
+    """Forget ``worker``'s request and its greenlets in ``_dying``: its
+    runtime has ended (a greenlet that unwound by parking or returning
+    before its next event would otherwise keep the events on for good)."""
+    with _lock:
+        worker.preempt = None
+        _pending.discard(worker)
+        for gl in [gl for gl, owner in _dying.items() if owner is worker]:
+            del _dying[gl]
+        _disarm_locked()
 
 
 def _clear(worker: Worker) -> None:
@@ -311,7 +319,7 @@ class _Yield:
             _switch_away(worker, g)
         except GreenletExit:
             with _lock:
-                _dying.add(getcurrent())
+                _dying[getcurrent()] = worker
                 _arm_locked()
 
 
@@ -335,9 +343,8 @@ def _unwinds_here() -> bool:
     """Whether the calling greenlet is in ``_dying``; if so it leaves it."""
     gl = getcurrent()
     with _lock:
-        if gl not in _dying:
+        if _dying.pop(gl, None) is None:
             return False
-        _dying.discard(gl)
         _disarm_locked()
     return True
 
