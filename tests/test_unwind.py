@@ -28,6 +28,7 @@ from greenlet import GreenletExit
 import goroutines
 import goroutines.time as gtime
 from goroutines import Chan, go, run, runtime, select, sync
+from goroutines._runtime import sched
 from goroutines.testing import LeakError, verify_none
 
 goroutines.patch()
@@ -189,6 +190,51 @@ def test_a_second_keyboard_interrupt_stops_the_unwinding() -> None:
     assert record == ["impatient"]
     with pytest.raises(LeakError, match="leaked: 1 goroutine"):
         verify_none()  # the one left is abandoned, as after any run
+
+
+def test_run_waits_for_a_worker_thread_whose_clean_up_is_slow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # run waits only so long for a worker stuck in a goroutine, but a worker
+    # that unwinds runs the program's clean-up, and that is waited for, as
+    # long as it takes (here six times the limit for a stuck one).
+    monkeypatch.setattr(sched, "_JOIN_TIMEOUT", 0.05)
+    main_thread = threading.get_ident()
+    record: list[str] = []
+
+    def compute(seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            pass
+
+    def waiter(placed: Chan[bool]) -> None:
+        off_main = threading.get_ident() != main_thread
+        try:
+            placed.send(off_main)
+            if off_main:
+                Chan().recv()
+        finally:
+            if off_main:
+                if not record:  # the first one unwound takes its time
+                    compute(0.3)
+                record.append("cleaned up")
+
+    def main() -> None:
+        placed: Chan[bool] = Chan()
+        for _ in range(100):  # until the other worker has started one
+            for _ in range(8):
+                go(waiter, placed)
+            compute(0.02)  # busy here: the other worker steals some
+            if sum(placed.recv() for _ in range(8)):
+                break
+        else:
+            raise AssertionError("every goroutine ran on main's worker")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(main, gomaxprocs=2)
+    assert record and set(record) == {"cleaned up"}
+    verify_none()
 
 
 @pytest.mark.allow_goroutine_leaks

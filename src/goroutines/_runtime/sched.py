@@ -78,8 +78,10 @@ _DEADLOCK_GRACE = 0.05
 # How long ``run`` waits, when it ends, for its worker threads to finish. They
 # are daemon threads, and one still freeing its spare greenlets while the
 # interpreter shuts down would crash it; a worker stuck in a goroutine that
-# never blocks is not waited for longer than this.
+# never blocks is not waited for longer than this (see join_worker_threads),
+# and after it the others are looked at every _JOIN_POLL.
 _JOIN_TIMEOUT = 1.0
+_JOIN_POLL = 0.05
 
 
 # What ``Runtime._liveness`` finds when every worker of a run is idle.
@@ -126,7 +128,7 @@ class Runtime:
         self.hosts_program = False  # made by ``goroutines run`` (see ``run_program``)
         self._next_id = 1
         self._next_index = 0
-        self._threads: list[threading.Thread] = []
+        self._threads: list[tuple[Worker, threading.Thread]] = []
         self.nprocs = nprocs
 
     # ---- workers ----------------------------------------------------------
@@ -142,15 +144,25 @@ class Runtime:
     def start_worker_thread(self) -> None:
         worker = self.add_worker()
         name = f"goroutines-worker-{worker.index}"
-        self._threads.append(start_runtime_thread(self._worker_main, name, (worker,)))
+        thread = start_runtime_thread(self._worker_main, name, (worker,))
+        self._threads.append((worker, thread))
 
     def join_worker_threads(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds in all for the worker threads to end
-        (after ``done`` is set). A worker still running a goroutine that never
-        blocks is left behind, as Go leaves it at exit."""
+        """Wait for the worker threads to end (after ``done`` is set). One
+        still inside a goroutine once ``timeout`` seconds have passed, a
+        goroutine that never blocks, is left behind, as Go leaves it at exit.
+        The others are waited for however long they take: one in its
+        scheduler ends without running any more user code, and one that
+        unwinds its goroutines (see ``unwind``) runs their clean-up, which
+        is the program's own, as a Python program interrupted by Ctrl-C does.
+        (A second Ctrl-C, landing here, stops the wait.)"""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for worker, thread in self._threads:
+            while thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0 and worker.current is not None and not worker.unwinding:
+                    break  # stuck in a goroutine
+                thread.join(max(left, _JOIN_POLL))
 
     def _worker_main(self, worker: Worker) -> None:
         try:

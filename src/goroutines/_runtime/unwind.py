@@ -29,7 +29,8 @@ cancelled scope. After ``_PASSES`` passes, what is left is abandoned.
 Goroutines that never started hold nothing and are dropped
 (``Runtime.drop_unstarted``). A worker stuck in a goroutine that never
 blocks does not unwind: ``run`` does not wait for it longer than usual, and
-its goroutines are abandoned.
+its goroutines are abandoned; a worker that unwinds is waited for, however
+long the goroutines' clean-up takes (``Runtime.join_worker_threads``).
 
 A second Ctrl-C stops the unwinding: a ``KeyboardInterrupt`` raised in a
 goroutine's clean-up clears ``Runtime.unwinding`` (``Runtime.failed``), which
@@ -65,6 +66,7 @@ def unwind(worker: Worker) -> None:
     """Unwind the started goroutines pinned to ``worker``: on its thread, on
     its scheduler greenlet, after its loop stopped (see the module docstring)."""
     runtime = worker.runtime
+    worker.unwinding = True  # ``run`` waits for it now (Runtime.join_worker_threads)
     for _ in range(_PASSES):
         pinned = [g for g in list(runtime.allg.values()) if _pinned_to(g, worker)]
         if not pinned:

@@ -153,6 +153,7 @@ class Worker:
         self.poller = Poller(self.lock)
         self.requests: deque[Request] = deque()  # see ``submit``
         self.stopped = False  # set once run_loop has returned: nothing runs here any more
+        self.unwinding = False  # its loop has stopped and it unwinds its goroutines (``unwind``)
         self.random = random.random  # select's choices (seeded: see ``seeded``)
         self.preempt: G | None = None  # the goroutine to preempt (see ``preempt``)
         # What sysmon saw running here: (current, tick, since when) (see ``sysmon``).
