@@ -8,6 +8,7 @@ they talk over channels (``Chan``) and wait on several at once with
 
 from __future__ import annotations
 
+from . import _race  # noqa: F401  (registers the race detector with the runtime)
 from . import atomic as atomic
 from . import context as context
 from . import errgroup as errgroup

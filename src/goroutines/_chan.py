@@ -41,7 +41,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
-from ._runtime import G, ThreadWait, current, is_live, pop_live, register_thread
+from ._runtime import G, ThreadWait, current, hooks, is_live, pop_live, register_thread
 from ._runtime.threads import tls
 
 T = TypeVar("T")
@@ -141,6 +141,8 @@ class Chan(SendChan[T], RecvChan[T]):
             buf = self._buf
             if len(buf) < self._cap and not self._recvq and not self._closed:
                 buf.append(value)  # fast path: a free slot and nobody to hand to
+                if hooks.race is not None:
+                    hooks.race.chan_buffer(self, False)
                 return
             if self._try_send(value):
                 return
@@ -186,8 +188,10 @@ class Chan(SendChan[T], RecvChan[T]):
         lock = self._lock
         lock.acquire()
         try:
-            if self._buf and not self._sendq:
-                return self._buf.popleft()  # fast path: a buffered value, no sender waits
+            if self._buf and not self._sendq:  # fast path: a buffered value, no sender waits
+                if hooks.race is not None:
+                    hooks.race.chan_buffer(self, True)
+                return self._buf.popleft()
             value = self._try_recv()
             if value is not _EMPTY:
                 return value
@@ -214,10 +218,15 @@ class Chan(SendChan[T], RecvChan[T]):
             if self._closed:
                 raise ClosedChannelError("close of closed channel")
             self._closed = True
+            race = hooks.race
+            if race is not None:
+                race.release((self, "close"))
             for queue in (self._recvq, self._sendq):
                 while queue:
                     waiter = pop_live(queue)
                     if waiter is not None:
+                        if race is not None and queue is self._recvq:
+                            race.acquire_for(waiter, (self, "close"))
                         waiter.complete(None, False)
             self._stale = 0
 
@@ -252,10 +261,14 @@ class Chan(SendChan[T], RecvChan[T]):
             if receiver.select_token is not None and not receiver.select_token.acquire(False):
                 receiver = pop_live(recvq)
             if receiver is not None:
+                if hooks.race is not None:
+                    hooks.race.chan_handoff(self, receiver)
                 receiver.complete(value, True)
                 return True
         if len(self._buf) < self._cap:
             self._buf.append(value)
+            if hooks.race is not None:
+                hooks.race.chan_buffer(self, False)
             return True
         return False
 
@@ -272,11 +285,17 @@ class Chan(SendChan[T], RecvChan[T]):
                     self._buf.append(sender.value)
                 else:
                     value = sender.value
+                if hooks.race is not None:
+                    hooks.race.chan_handoff(self, sender)
                 sender.complete(None, True)
                 return value
         if self._buf:
+            if hooks.race is not None:
+                hooks.race.chan_buffer(self, True)
             return self._buf.popleft()
         if self._closed:
+            if hooks.race is not None:
+                hooks.race.acquire((self, "close"))
             return _CLOSED
         return _EMPTY
 

@@ -18,6 +18,9 @@ These hold Python objects, so ``Int`` is unbounded (no wrap-around) and
 ``Value`` may hold anything, ``None`` included; ``Int`` and ``Bool`` compare
 by value (``==``) in ``compare_and_swap``, ``Value`` by identity (``is``).
 Operations take no waiter and never park: they are safe in timer callbacks.
+Under the race detector each operation is a synchronising access (it calls
+``hooks.race.release_acquire`` under the value's lock, so in the order the
+operations take effect).
 They call ``acquire``/``release`` rather than ``with``: on CPython 3.11 that
 halves the cost of an operation; ``try``/``finally`` guards only the steps that
 can raise (``+`` and ``!=`` on values a caller passed).
@@ -27,6 +30,8 @@ from __future__ import annotations
 
 import threading
 from typing import Generic, TypeVar
+
+from ._runtime import hooks
 
 __all__ = ["Bool", "Int", "Value"]
 
@@ -46,6 +51,8 @@ class _Atomic(Generic[T]):
         """The value now."""
         lock = self._lock
         lock.acquire()
+        if hooks.race is not None:
+            hooks.race.release_acquire(self)  # sequentially consistent, as Go's
         value = self._value
         lock.release()
         return value
@@ -54,6 +61,8 @@ class _Atomic(Generic[T]):
         """Set the value."""
         lock = self._lock
         lock.acquire()
+        if hooks.race is not None:
+            hooks.race.release_acquire(self)  # sequentially consistent, as Go's
         self._value = value
         lock.release()
 
@@ -61,6 +70,8 @@ class _Atomic(Generic[T]):
         """Set the value; returns the old one."""
         lock = self._lock
         lock.acquire()
+        if hooks.race is not None:
+            hooks.race.release_acquire(self)  # sequentially consistent, as Go's
         old = self._value
         self._value = value
         lock.release()
@@ -69,6 +80,8 @@ class _Atomic(Generic[T]):
     def _compare_equal_and_swap(self, old: T, new: T) -> bool:
         lock = self._lock
         lock.acquire()
+        if hooks.race is not None:
+            hooks.race.release_acquire(self)  # sequentially consistent, as Go's
         try:
             if self._value != old:  # may call a user-defined __eq__ (and raise)
                 return False
@@ -98,6 +111,8 @@ class Int(_Atomic[int]):
         """Add ``delta``; returns the new value."""
         lock = self._lock
         lock.acquire()
+        if hooks.race is not None:
+            hooks.race.release_acquire(self)  # sequentially consistent, as Go's
         try:
             self._value = value = self._value + delta  # may raise TypeError
         finally:
@@ -146,6 +161,8 @@ class Value(_Atomic[T]):
         """Set the value to ``new`` if it ``is old``; whether it did."""
         lock = self._lock
         lock.acquire()
+        if hooks.race is not None:
+            hooks.race.release_acquire(self)  # sequentially consistent, as Go's
         if self._value is not old:
             lock.release()
             return False

@@ -53,7 +53,7 @@ from functools import partial
 
 from . import context as _context
 from ._chan import RecvChan, nilchan
-from ._runtime import G, ThreadWait, claim, current, register_thread
+from ._runtime import G, ThreadWait, claim, current, hooks, register_thread
 from ._select import default, select
 
 __all__ = ["Weighted"]
@@ -99,6 +99,8 @@ class Weighted:
                 raise _error_of(ctx)
             if self._size - self._cur >= n and not self._waiters:
                 self._cur += n
+                if hooks.race is not None:
+                    hooks.race.acquire(self)  # x/sync's semaphore is a mutex's critical section
                 return
             if n <= self._size:
                 waiter = _Waiter(n, current())
@@ -135,6 +137,8 @@ class Weighted:
             # Granted, but ctx was done as well: give the units back (x/sync does).
             self.release(waiter.units)
             raise _error_of(ctx)
+        if hooks.race is not None:
+            hooks.race.acquire(self)
 
     def _abandon(self, waiter: _Waiter) -> None:
         """``ctx`` is done: take ``waiter`` off the queue and wake it, unless it
@@ -162,6 +166,8 @@ class Weighted:
         with self._lock:
             if self._size - self._cur >= n and not self._waiters:
                 self._cur += n
+                if hooks.race is not None:
+                    hooks.race.acquire(self)
                 return True
             return False
 
@@ -172,6 +178,8 @@ class Weighted:
         more than held")`` and changes nothing."""
         n = _units(n, "release")
         register_thread()
+        if hooks.race is not None:
+            hooks.race.release(self)
         with self._lock:
             if n > self._cur:
                 raise RuntimeError("semaphore: released more than held")

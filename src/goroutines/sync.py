@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from ._runtime import G, ThreadWait, claim, current, go, is_live, pop_live, register_thread
+from ._runtime import G, ThreadWait, claim, current, go, hooks, is_live, pop_live, register_thread
 from ._runtime.threads import tls
 
 __all__ = [
@@ -125,6 +125,8 @@ class WaitGroup:
             tls.known  # noqa: B018
         except AttributeError:
             register_thread()
+        if delta < 0 and hooks.race is not None:
+            hooks.race.release(self)  # done happens before the wait it releases
         lock = self._lock
         lock.acquire()
         try:
@@ -152,6 +154,8 @@ class WaitGroup:
         lock.acquire()
         try:
             if not self._count:
+                if hooks.race is not None:
+                    hooks.race.acquire(self)
                 return
             me = current()
             self._waiters.append(me)
@@ -162,6 +166,8 @@ class WaitGroup:
         except BaseException:  # a plain thread's wait, interrupted by a signal handler
             me.withdraw()  # a wake-up that came meanwhile concerns nobody else
             raise
+        if hooks.race is not None:
+            hooks.race.acquire(self)
 
     def go(self, fn: Callable[P, object], /, *args: P.args, **kwargs: P.kwargs) -> None:
         """Run ``fn(*args, **kwargs)`` in a new goroutine counted by this group:
@@ -228,6 +234,8 @@ class Mutex(_LockerContext):
             register_thread()
         if not self._held.acquire(False):
             self._lock_slow()
+        if hooks.race is not None:
+            hooks.race.acquire(self)  # the last unlock happens before this lock
 
     def _lock_slow(self) -> None:
         lock = self._lock
@@ -249,12 +257,18 @@ class Mutex(_LockerContext):
     def try_lock(self) -> bool:
         """Lock if the mutex is free now, without blocking; True if it did."""
         _register()
-        return self._held.acquire(False)
+        if not self._held.acquire(False):
+            return False
+        if hooks.race is not None:
+            hooks.race.acquire(self)
+        return True
 
     def unlock(self) -> None:
         """Unlock; raises ``RuntimeError`` if the mutex is not locked."""
         # No register_thread here: unlocking never blocks, and a thread that
         # locked the mutex was registered by ``lock``.
+        if hooks.race is not None:
+            hooks.race.release(self)
         lock = self._lock
         lock.acquire()
         waiter = pop_live(self._waiters) if self._waiters else None
@@ -330,16 +344,20 @@ class RWMutex(_LockerContext):
         try:
             if not self._writer and not self._readers and not self._writers:
                 self._writer = True
-                return
-            me = current()
-            self._writers.append(me)
+                me = None
+            else:
+                me = current()
+                self._writers.append(me)
         finally:
             lock.release()
-        try:
-            me.park("sync.RWMutex.Lock", self)  # handed over with ``_writer`` set for us
-        except BaseException:  # a plain thread's wait, interrupted by a signal handler
-            self._leave(me, self._writers, self.unlock)
-            raise
+        if me is not None:
+            try:
+                me.park("sync.RWMutex.Lock", self)  # handed over with ``_writer`` set for us
+            except BaseException:  # a plain thread's wait, interrupted by a signal handler
+                self._leave(me, self._writers, self.unlock)
+                raise
+        if hooks.race is not None:
+            self._race_locked(writing=True)
 
     def try_lock(self) -> bool:
         """Lock for writing if nobody holds or waits for it now; True if it did."""
@@ -348,12 +366,16 @@ class RWMutex(_LockerContext):
             if self._writer or self._readers or self._writers:
                 return False
             self._writer = True
-            return True
+        if hooks.race is not None:
+            self._race_locked(writing=True)
+        return True
 
     def unlock(self) -> None:
         """Unlock for writing: admit every waiting reader, else the next writer.
         Raises ``RuntimeError`` if not locked for writing."""
         _register()
+        if hooks.race is not None:
+            hooks.race.release((self, "r"))
         woken: Iterable[Any]
         with self._lock:
             if not self._writer:
@@ -371,16 +393,20 @@ class RWMutex(_LockerContext):
         try:
             if not self._writer and not self._writers:
                 self._readers += 1
-                return
-            me = current()
-            self._readers_waiting.append(me)
+                me = None
+            else:
+                me = current()
+                self._readers_waiting.append(me)
         finally:
             lock.release()
-        try:
-            me.park("sync.RWMutex.RLock", self)  # counted in ``_readers`` by whoever woke us
-        except BaseException:  # a plain thread's wait, interrupted by a signal handler
-            self._leave(me, self._readers_waiting, self.runlock)
-            raise
+        if me is not None:
+            try:
+                me.park("sync.RWMutex.RLock", self)  # counted in ``_readers`` by whoever woke us
+            except BaseException:  # a plain thread's wait, interrupted by a signal handler
+                self._leave(me, self._readers_waiting, self.runlock)
+                raise
+        if hooks.race is not None:
+            self._race_locked(writing=False)
 
     def try_rlock(self) -> bool:
         """Lock for reading if no writer holds or waits for it now; True if it did."""
@@ -389,12 +415,16 @@ class RWMutex(_LockerContext):
             if self._writer or self._writers:
                 return False
             self._readers += 1
-            return True
+        if hooks.race is not None:
+            self._race_locked(writing=False)
+        return True
 
     def runlock(self) -> None:
         """Undo one ``rlock``; the last reader out admits a waiting writer.
         Raises ``RuntimeError`` if not locked for reading."""
         _register()
+        if hooks.race is not None:
+            hooks.race.release((self, "w"))
         with self._lock:
             if not self._readers:
                 raise RuntimeError("sync: RUnlock of unlocked RWMutex")
@@ -402,6 +432,14 @@ class RWMutex(_LockerContext):
             woken = self._next_writer_locked() if not self._readers else ()
         for waiter in woken:
             waiter.complete(None, True)
+
+    def _race_locked(self, *, writing: bool) -> None:
+        """For the race detector, as Go annotates its RWMutex: a reader gets
+        in after the last writer's unlock; a writer after that and after the
+        last readers' unlocks. Readers are not ordered with each other."""
+        hooks.race.acquire((self, "r"))
+        if writing:
+            hooks.race.acquire((self, "w"))
 
     def _next_writer_locked(self) -> Iterable[Any]:
         """Caller holds ``_lock`` and nobody holds the lock: hand it to the
@@ -508,6 +546,8 @@ class Once:
         lock.acquire()
         try:
             if self._done:
+                if hooks.race is not None:
+                    hooks.race.acquire(self)  # f's return happens before every do's
                 return
             if self._running:
                 me = current()
@@ -523,10 +563,14 @@ class Once:
             except BaseException:  # a plain thread's wait, interrupted by a signal handler
                 me.withdraw()
                 raise
+            if hooks.race is not None:
+                hooks.race.acquire(self)
             return
         try:
             f()
         finally:
+            if hooks.race is not None:
+                hooks.race.release(self)
             with lock:
                 self._done = True
                 self._running = False
@@ -639,6 +683,8 @@ class Cond:
             raise
         finally:
             self.l.lock()
+        if hooks.race is not None:
+            hooks.race.acquire(self)  # the signal that woke us happens before
 
     def _withdraw(self, me: Any) -> None:
         """``wait`` failed before parking: leave the queue, or, if a signal
@@ -657,6 +703,8 @@ class Cond:
     def signal(self) -> None:
         """Wake the goroutine that has waited longest, if any."""
         _register()
+        if hooks.race is not None:
+            hooks.race.release(self)
         with self._lock:
             waiter = pop_live(self._waiters)
         if waiter is not None:
@@ -665,6 +713,8 @@ class Cond:
     def broadcast(self) -> None:
         """Wake every waiting goroutine."""
         _register()
+        if hooks.race is not None:
+            hooks.race.release(self)
         with self._lock:
             waiters, self._waiters = self._waiters, deque()
         for waiter in waiters:

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._chan import Chan, RecvChan, nilchan
-from ._runtime import current, go, gosched, in_goroutine, start_timer, stop_timer
+from ._runtime import current, go, gosched, hooks, in_goroutine, start_timer, stop_timer
 from ._runtime import now as _now
 from ._runtime.timers import Timer as _RuntimeTimer
 
@@ -151,6 +151,8 @@ class Timer:
 
     def _arm(self, delay: float) -> _RuntimeTimer:
         self._generation += 1
+        if self._func is not None and hooks.race is not None:
+            hooks.race.release(self)  # after_func (or reset) happens before f starts
         return start_timer(delay, self._fire, self._generation)
 
     def _disarm(self) -> bool:
@@ -163,6 +165,8 @@ class Timer:
             if generation != self._generation:
                 return
             if self._func is not None:
+                if hooks.race is not None:
+                    hooks.race.acquire(self)  # f's goroutine starts with this clock
                 go(self._func)
             else:
                 self._chan.offer(now)

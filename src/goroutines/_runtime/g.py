@@ -65,6 +65,7 @@ class G:
     select_index: int
     waiting_since: float  # time.monotonic() of the last park; read by dumps
     waiting_on: object  # what the last park said can wake it; read by ``leaks``
+    race: Any  # the race detector's state of this goroutine, while one is on (``hooks``)
 
     __slots__ = (
         "args",
@@ -75,6 +76,7 @@ class G:
         "kwargs",
         "ok",
         "parent_id",
+        "race",
         "select_index",
         "state",
         "value",

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import hooks
 from .g import G
 from .sched import Runtime
 from .threads import start_runtime_thread
@@ -57,16 +58,26 @@ def call(g: G, runtime: Runtime, fn: Callable[..., Any], args: Any, kwargs: Any)
     running on a worker of ``runtime``) is parked; return or raise its outcome."""
 
     def job() -> None:
+        race = hooks.race
+        if race is not None:
+            race.acquire(job)  # the call happens before fn starts
         try:
             outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
         except BaseException as exc:  # handed to the goroutine, which re-raises it
             outcome = (False, exc)
+        if race is not None:
+            race.release(job)
         g.complete(outcome, True)
         runtime.end_blocking_call()
 
+    race = hooks.race
+    if race is not None:
+        race.release(job)
     runtime.begin_blocking_call()
     _submit(job, g, fn)
     g.park("blocking call")
+    if race is not None:
+        race.acquire(job)  # fn's return happens before the caller resumes
     (returned, value), g.value = g.value, None
     if returned:
         return value

@@ -53,7 +53,7 @@ import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import leaks, monitor, preempt, sysmon, threads
+from . import hooks, leaks, monitor, preempt, sysmon, threads
 from .bubble import Bubble
 from .dump import format_goroutines
 from .g import DEAD, G
@@ -507,7 +507,7 @@ def run(
             if gomaxprocs is not None:
                 runtime.set_procs(nprocs)
             return main(*args, **kwargs)
-    return _start(main, args, kwargs, nprocs, hosts_program=False, trace=trace)
+    return _start(main, args, kwargs, nprocs, hosts_program=False, trace=trace, race=race)
 
 
 def run_in_bubble(
@@ -539,7 +539,7 @@ def run_program(
     """``run(main)`` for ``goroutines run``: ``main`` runs a program's top level,
     and a ``run(f)`` that the top level calls runs ``f`` in place."""
     nprocs = _check_run(main, gomaxprocs, race, trace)
-    return _start(main, (), {}, nprocs, hosts_program=True, trace=trace)
+    return _start(main, (), {}, nprocs, hosts_program=True, trace=trace, race=race)
 
 
 def _check_run(main: Any, gomaxprocs: Any, race: bool, trace: str | None) -> int:
@@ -547,8 +547,8 @@ def _check_run(main: Any, gomaxprocs: Any, race: bool, trace: str | None) -> int
     if not callable(main):
         raise TypeError(f"run: main must be callable, not {type(main).__name__}")
     nprocs = _check_procs(gomaxprocs) if gomaxprocs is not None else get_procs()
-    if race:
-        raise NotImplementedError("run(race=True): the race detector is not available yet")
+    if not isinstance(race, bool):
+        raise TypeError(f"run: race must be a bool, not {type(race).__name__}")
     if trace is not None and not isinstance(trace, (str, os.PathLike)):
         raise TypeError(f"run: trace must be a path, not {type(trace).__name__}")
     return nprocs
@@ -564,6 +564,7 @@ def _start(
     trace: str | None,
     bubble: Bubble | None = None,
     seeded: SeededChoices | None = None,
+    race: bool = False,
 ) -> R:
     global _active
     with _state_lock:
@@ -574,7 +575,11 @@ def _start(
         runtime.hosts_program = hosts_program
         _active = runtime
     try:
-        return _run(runtime, main, args, kwargs)
+        if not race:
+            return _run(runtime, main, args, kwargs)
+        assert hooks.race_session is not None  # registered by goroutines._race
+        with hooks.race_session(runtime, main):
+            return _run(runtime, main, args, kwargs)
     finally:
         with _state_lock:
             _active = None
@@ -691,11 +696,15 @@ def go(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         caller = sys._getframe(1)  # inlined _caller_site: go() is a hot path
         site = (caller.f_globals.get("__name__", "?"), caller.f_code, caller.f_lineno)
         g = G(worker.next_id(), fn, args, kwargs, parent.id if parent else 0, site)
+        if hooks.race is not None:
+            hooks.race.go(g)
         worker.runtime.allg[g.id] = g
         worker.spawn(g)
         return
     runtime = background_runtime()
     g = G(runtime.new_id(), fn, args, kwargs, 0, _caller_site(2))
+    if hooks.race is not None:
+        hooks.race.go(g)
     runtime.allg[g.id] = g
     runtime.put_global(g)
 

@@ -1,0 +1,475 @@
+"""The race detector's core: happens-before, shadow state, reports.
+
+Go's race detector (ThreadSanitizer) reports two accesses to one memory
+location, at least one a write, from two goroutines, when neither happens
+before the other. This module does the same for Python locations, with the
+same algorithm family: vector clocks, and FastTrack's epochs for the last
+write.
+
+Actors: every goroutine and every plain thread that touches shared state or
+a primitive has an ``Actor``: an id (``tid``) and a vector clock (``clock``,
+tid -> time). A goroutine's actor lives in its G (``G.race``, set by the
+``go`` hook), a plain thread's in ``_threads``, keyed by its
+``threading.Thread``; a worker's scheduler (timer callbacks) has one too.
+
+Happens-before: a *sync object* (a channel's slot, a mutex, a WaitGroup, an
+atomic, ...) has a clock in ``_syncs``. ``release`` joins the actor's clock
+into it and starts the actor's next epoch; ``acquire`` joins the sync's
+clock into the actor's. The primitives call these at the points Go's
+runtime calls its race annotations (``hooks``); ``go`` copies the parent's
+clock into the child's. Some edges are made on behalf of a waiter that is
+parked (``sync_with``, ``acquire_for``): its clock is changed while it does
+not run, under ``_lock``.
+
+Shadow state: each location (container, key) has a ``_Cell``: the last write
+(actor, epoch, stack) and the reads since it (actor -> epoch, stack). An
+access races with a recorded one of another actor that it does not happen
+after: ``clock[tid] < epoch``. Locations are keyed by ``id(container)``; so
+that a dead container's history never meets a new object at the same
+address, a container that takes weak references is watched by one
+(``_track``: its death queues its id in ``_dead``, dropped at the next
+access, before any lookup), and one that does not (a dict, a list) is held
+strongly, in a bounded FIFO (``_STRONG_MAX``): the oldest is forgotten, its
+history dropped. Forgetting only ever hides a race, never invents one.
+
+Reports: Go's format on stderr, once per pair of code locations
+(``_reported``); ``count`` says how many were printed in this process.
+
+Invariant: ``_lock`` guards every table here and every actor's clock; it is
+never held while user code runs (weakref callbacks only append to ``_dead``).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import weakref
+from collections import deque
+from types import CodeType, FrameType, ModuleType
+from typing import Any, TextIO
+
+from .._runtime.g import DEAD
+from .._runtime.preempt import _EXECUTE, _USER, _kind
+from .._runtime.threads import tls
+
+# Kinds of location.
+ATTR, ITEM, GLOBAL = 0, 1, 2
+
+_STRONG_MAX = 1 << 16  # containers without weak references whose history is kept
+_MAX_DEPTH = 16  # frames kept per access
+_UNHASHABLE = object()  # the key of every access with an unhashable key (a slice)
+
+Stack = tuple[tuple[CodeType, int], ...]
+
+
+class Actor:
+    """A goroutine's or plain thread's race state (see the module docstring)."""
+
+    __slots__ = ("clock", "created", "g", "label", "thread", "tid")
+
+    def __init__(self, tid: int, clock: dict[int, int], label: str, created: Stack | None) -> None:
+        self.tid = tid
+        self.clock = clock
+        self.clock[tid] = self.clock.get(tid, 0) + 1
+        self.label = label
+        self.created = created
+        self.g: Any = None
+        self.thread: threading.Thread | None = None
+
+    def state(self) -> str:
+        if self.g is not None:
+            return "finished" if self.g.state == DEAD else "running"
+        thread = self.thread
+        return "running" if thread is not None and thread.is_alive() else "finished"
+
+
+class _Cell:
+    __slots__ = ("reads", "write")
+
+    def __init__(self) -> None:
+        self.write: tuple[Actor, int, Stack] | None = None
+        self.reads: dict[int, tuple[Actor, int, Stack]] | None = None
+
+
+def stack_of(frame: FrameType | None) -> Stack:
+    """The user frames from ``frame`` outwards, innermost first, down to the
+    goroutine's function: none of this package's or the standard library's."""
+    frames: list[tuple[CodeType, int]] = []
+    while frame is not None and len(frames) < _MAX_DEPTH:
+        code = frame.f_code
+        if code is _EXECUTE:
+            break
+        if _kind(code.co_filename) == _USER:
+            frames.append((code, frame.f_lineno))
+        frame = frame.f_back
+    return tuple(frames)
+
+
+def _join(into: dict[int, int], other: dict[int, int]) -> None:
+    get = into.get
+    for tid, time in other.items():
+        if get(tid, 0) < time:
+            into[tid] = time
+
+
+class Detector:
+    """One race-detecting session (``run(race=True)``): see the module docstring."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self._lock = threading.Lock()
+        self._out = out
+        self._next_tid = 0
+        self._threads: dict[threading.Thread, Actor] = {}
+        self._workers: dict[Any, Actor] = {}
+        self._syncs: dict[Any, dict[int, int]] = {}
+        self._cells: dict[int, dict[Any, _Cell]] = {}
+        self._anchors: dict[int, Any] = {}
+        self._strong: deque[int] = deque()
+        self._dead: deque[int] = deque()  # ids of tracked containers that died
+        self._reported: set[frozenset[tuple[CodeType | None, int]]] = set()
+        self._chans: dict[Any, list[int]] = {}  # channel -> [sendx, recvx]
+        self.count = 0  # races reported by this session
+
+    # ---- actors --------------------------------------------------------------
+
+    def _new_actor(self, clock: dict[int, int], label: str, created: Stack | None) -> Actor:
+        with self._lock:
+            tid = self._next_tid
+            self._next_tid += 1
+        return Actor(tid, clock, label, created)
+
+    def actor(self) -> Actor:
+        """The calling goroutine's or thread's actor."""
+        worker = getattr(tls, "worker", None)
+        if worker is not None:
+            g = worker.current
+            if g is not None:
+                try:
+                    return g.race  # type: ignore[no-any-return]
+                except AttributeError:
+                    return self._adopt(g)
+            actor = self._workers.get(worker)
+            if actor is None:
+                actor = self._workers[worker] = self._new_actor({}, "scheduler", None)
+            return actor
+        thread = threading.current_thread()
+        actor = self._threads.get(thread)
+        if actor is None:
+            actor = self._new_actor({}, f"thread {thread.name!r}", None)
+            actor.thread = thread
+            self._threads[thread] = actor
+            self.acquire(("thread start", thread))
+        return actor
+
+    def _adopt(self, g: Any) -> Actor:
+        """A goroutine created before the detector came on: main, whose
+        actor carries on the history of the thread that called ``run``."""
+        if g.id == 1:
+            thread = threading.current_thread()
+            parent = self._threads.get(thread)
+            clock = dict(parent.clock) if parent is not None else {}
+            actor = self._new_actor(clock, "main goroutine", None)
+        else:
+            actor = self._new_actor({}, f"goroutine {g.id}", None)
+        actor.g = g
+        g.race = actor
+        return actor
+
+    # ---- happens-before --------------------------------------------------------
+
+    def go(self, g: Any) -> None:
+        """``go``: the new goroutine ``g`` starts with its creator's clock."""
+        parent = self.actor()
+        with self._lock:
+            clock = dict(parent.clock)
+            parent.clock[parent.tid] += 1
+        child = self._new_actor(clock, f"goroutine {g.id}", stack_of(sys._getframe(1)))
+        child.g = g
+        g.race = child
+
+    def acquire(self, sync: Any) -> None:
+        actor = self.actor()
+        with self._lock:
+            clock = self._syncs.get(sync)
+            if clock is not None:
+                _join(actor.clock, clock)
+
+    def release(self, sync: Any) -> None:
+        actor = self.actor()
+        with self._lock:
+            self._release_locked(actor, sync)
+
+    def release_acquire(self, sync: Any) -> None:
+        """A synchronising access both ways (an atomic, a channel's slot)."""
+        actor = self.actor()
+        with self._lock:
+            clock = self._syncs.get(sync)
+            if clock is not None:
+                _join(actor.clock, clock)
+            self._release_locked(actor, sync)
+
+    def _release_locked(self, actor: Actor, sync: Any) -> None:
+        clock = self._syncs.get(sync)
+        if clock is None:
+            self._syncs[sync] = dict(actor.clock)
+        else:
+            _join(clock, actor.clock)
+        actor.clock[actor.tid] += 1
+
+    def _owner(self, waiter: Any) -> Actor:
+        """The actor of a parked waiter record: a G, a select's case of one,
+        or a plain thread's ``ThreadWait``."""
+        owner = getattr(waiter, "parker", waiter)  # a select's case -> its G or ThreadWait
+        parker = getattr(owner, "parker", None)  # a ThreadWait -> its thread's parker
+        if parker is not None:
+            thread = parker.thread
+            actor = self._threads.get(thread)
+            if actor is None:
+                actor = self._new_actor({}, f"thread {thread.name!r}", None)
+                actor.thread = thread
+                self._threads[thread] = actor
+            return actor
+        try:
+            return owner.race  # type: ignore[no-any-return]
+        except AttributeError:
+            return self._adopt(owner)
+
+    def sync_with(self, waiter: Any) -> None:
+        """An unbuffered channel's rendezvous with a parked waiter: each side
+        happens before the other completes (Go's ``racesync``)."""
+        me = self.actor()
+        other = self._owner(waiter)
+        with self._lock:
+            _join(other.clock, me.clock)
+            _join(me.clock, other.clock)
+            me.clock[me.tid] += 1
+            other.clock[other.tid] += 1
+
+    def acquire_for(self, waiter: Any, sync: Any) -> None:
+        """``acquire(sync)`` on behalf of a parked waiter (a close wakes it)."""
+        other = self._owner(waiter)
+        with self._lock:
+            clock = self._syncs.get(sync)
+            if clock is not None:
+                _join(other.clock, clock)
+
+    # ---- channels (called under the channel's lock) --------------------------------
+
+    def chan_buffer(self, chan: Any, receiving: bool) -> None:
+        """A value goes into (sent) or out of (received) a buffered channel's
+        buffer: the slot it uses syncs both ways, as each slot of a Go
+        channel's ring does (the k-th receive happens before the (k+C)-th
+        send completes)."""
+        actor = self.actor()
+        with self._lock:
+            indexes = self._chans.setdefault(chan, [0, 0])
+            which = 1 if receiving else 0
+            slot = (chan, indexes[which] % chan.cap)
+            indexes[which] += 1
+            clock = self._syncs.get(slot)
+            if clock is not None:
+                _join(actor.clock, clock)
+            self._release_locked(actor, slot)
+
+    def chan_handoff(self, chan: Any, waiter: Any) -> None:
+        """A value passes between the caller and a parked waiter without
+        resting in the buffer (or, on a full buffer, a receiver takes the
+        head and a waiting sender's value takes the tail)."""
+        if not chan.cap:
+            self.sync_with(waiter)
+            return
+        me = self.actor()
+        other = self._owner(waiter)
+        with self._lock:
+            indexes = self._chans.setdefault(chan, [0, 0])
+            slot = (chan, indexes[1] % chan.cap)
+            indexes[1] += 1
+            indexes[0] += 1
+            for actor in (me, other):
+                clock = self._syncs.get(slot)
+                if clock is not None:
+                    _join(actor.clock, clock)
+                self._release_locked(actor, slot)
+
+    # ---- accesses ------------------------------------------------------------------
+
+    def access(self, container: Any, key: Any, kind: int, write: bool, frame: FrameType) -> None:
+        """Record an access to ``container``'s location ``key``; report a race."""
+        actor = self.actor()
+        stack = stack_of(frame)
+        with self._lock:
+            if self._dead:
+                self._drop_dead()
+            ident = id(container)
+            cells = self._cells.get(ident)
+            if cells is None:
+                cells = self._track(container, ident)
+            slot = (ATTR, key) if kind == ATTR else key  # obj.x is not obj["x"]
+            try:
+                cell = cells.get(slot)
+            except TypeError:
+                slot = key = _UNHASHABLE
+                cell = cells.get(slot)
+            if cell is None:
+                cell = cells[slot] = _Cell()
+            clock = actor.clock
+            now = clock[actor.tid]
+            last = cell.write
+            if last is not None and last[0] is not actor and clock.get(last[0].tid, 0) < last[1]:
+                self._report(container, key, kind, write, actor, stack, last, prior_write=True)
+            if write:
+                reads = cell.reads
+                if reads:
+                    for prior in reads.values():
+                        if prior[0] is not actor and clock.get(prior[0].tid, 0) < prior[1]:
+                            self._report(
+                                container, key, kind, write, actor, stack, prior, prior_write=False
+                            )
+                cell.write = (actor, now, stack)
+                cell.reads = None
+            else:
+                if cell.reads is None:
+                    cell.reads = {}
+                cell.reads[actor.tid] = (actor, now, stack)
+
+    def _track(self, container: Any, ident: int) -> dict[Any, _Cell]:
+        dead = self._dead
+
+        def died(_: object) -> None:
+            dead.append(ident)  # only this: it may run anywhere, even under _lock
+
+        try:
+            self._anchors[ident] = weakref.ref(container, died)
+        except TypeError:  # no weak references: hold it, for a while
+            self._anchors[ident] = container
+            self._strong.append(ident)
+            if len(self._strong) > _STRONG_MAX:
+                self._forget(self._strong.popleft())
+        cells: dict[Any, _Cell] = {}
+        self._cells[ident] = cells
+        return cells
+
+    def _drop_dead(self) -> None:
+        dead = self._dead
+        while dead:
+            self._forget(dead.popleft())
+
+    def _forget(self, ident: int) -> None:
+        self._cells.pop(ident, None)
+        self._anchors.pop(ident, None)
+
+    # ---- reports -------------------------------------------------------------------
+
+    def _report(
+        self,
+        container: Any,
+        key: Any,
+        kind: int,
+        write: bool,
+        actor: Actor,
+        stack: Stack,
+        prior: tuple[Actor, int, Stack],
+        *,
+        prior_write: bool,
+    ) -> None:
+        """Caller holds ``_lock``: print a race, once per pair of code locations."""
+        other, _, other_stack = prior
+        pair = frozenset((_innermost(stack), _innermost(other_stack)))
+        if pair in self._reported:
+            return
+        self._reported.add(pair)
+        self.count += 1
+        what = describe(container, key, kind)
+        lines = ["==================", "WARNING: DATA RACE"]
+        lines.append(f"{'Write' if write else 'Read'} at {what} by {actor.label}:")
+        lines += _format_stack(stack)
+        lines.append("")
+        lines.append(f"Previous {'write' if prior_write else 'read'} at {what} by {other.label}:")
+        lines += _format_stack(other_stack)
+        for who in (actor, other):
+            if who.created is not None:
+                lines.append("")
+                lines.append(f"{who.label.capitalize()} ({who.state()}) created at:")
+                lines += _format_stack(who.created)
+        lines.append("==================")
+        out = self._out if self._out is not None else sys.stderr
+        print("\n".join(lines), file=out, flush=True)
+
+
+def _innermost(stack: Stack) -> tuple[CodeType | None, int]:
+    return stack[0] if stack else (None, 0)
+
+
+def _format_stack(stack: Stack) -> list[str]:
+    lines: list[str] = []
+    for code, line in stack:
+        lines.append(f"  {code.co_qualname}()")
+        lines.append(f"      {code.co_filename}:{line}")
+    return lines
+
+
+def describe(container: Any, key: Any, kind: int) -> str:
+    """A location in Python's terms, for a report."""
+    if kind == GLOBAL:
+        return f"global {key!r} of module {container.get('__name__', '?')}"
+    if key is _UNHASHABLE:
+        key = "(a slice)"
+    if kind == ATTR:
+        return f"attribute {key!r} of {type(container).__name__} object at {id(container):#x}"
+    shown = repr(key)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"item {shown} of {type(container).__name__} at {id(container):#x}"
+
+
+# ---- the functions instrumented code calls (``__goroutines_race__``) ---------------
+
+active: Detector | None = None  # the session's detector, while one is on
+
+
+def read_attr(obj: Any, name: str) -> Any:
+    detector = active
+    if detector is not None:
+        if type(obj) is ModuleType:
+            detector.access(obj.__dict__, name, GLOBAL, False, sys._getframe(1))
+        else:
+            detector.access(obj, name, ATTR, False, sys._getframe(1))
+    return obj
+
+
+def write_attr(obj: Any, name: str) -> Any:
+    detector = active
+    if detector is not None:
+        if type(obj) is ModuleType:
+            detector.access(obj.__dict__, name, GLOBAL, True, sys._getframe(1))
+        else:
+            detector.access(obj, name, ATTR, True, sys._getframe(1))
+    return obj
+
+
+def read_item(obj: Any, key: Any) -> Any:
+    detector = active
+    if detector is not None:
+        detector.access(obj, key, ITEM, False, sys._getframe(1))
+    return obj
+
+
+def write_item(obj: Any, key: Any) -> Any:
+    detector = active
+    if detector is not None:
+        detector.access(obj, key, ITEM, True, sys._getframe(1))
+    return obj
+
+
+def read_global(name: str) -> None:
+    detector = active
+    if detector is not None:
+        frame = sys._getframe(1)
+        detector.access(frame.f_globals, name, GLOBAL, False, frame)
+
+
+def write_global(name: str) -> None:
+    detector = active
+    if detector is not None:
+        frame = sys._getframe(1)
+        detector.access(frame.f_globals, name, GLOBAL, True, frame)
