@@ -89,7 +89,9 @@ _TEMP = "__gr_t"
 class Sink(Protocol):
     """What rewritten code calls (the detector implements it). Each function
     takes the user's frame as ``sys._getframe(1)``: the calls are made directly
-    from the user's code."""
+    from the user's code. The rewritten code relies on the results: the
+    ``*_attr`` and ``*_item`` functions return ``obj``, the ``*_global`` ones
+    None (``R.read_global('g') or g``)."""
 
     def read_attr(self, obj: Any, name: str, /) -> Any: ...
     def write_attr(self, obj: Any, name: str, /) -> Any: ...
