@@ -85,8 +85,8 @@ class Obj:
     def __init__(self, **attrs: Any) -> None:
         self.__dict__.update(attrs)
 
-    def __repr__(self) -> str:
-        return "o"
+    def __getattr__(self, name: str) -> Any:  # as without it; tells mypy any name may be set
+        raise AttributeError(name)
 
 
 # ---- exact events, form by form ------------------------------------------------------------
@@ -447,6 +447,8 @@ class Node:
     named by the path that produced it, so that runs compare by name."""
 
     __slots__ = ("_log", "_path")
+    _log: list[Any]
+    _path: str
 
     def __init__(self, log: list[Any], path: str) -> None:
         object.__setattr__(self, "_log", log)
@@ -590,7 +592,7 @@ def execute(code: types.CodeType, sink: Recorder | None) -> tuple[Any, list[Any]
     namespace: dict[str, Any] = {"__name__": "m", "f": f, "g": Node(log, "@G")}
     namespace.update(a=Node(log, "@A"), b=Node(log, "@B"))  # for the module's top level
     if sink is not None:
-        sink.events = _Tee(log)  # type: ignore[assignment]
+        sink.events = _Tee(log)
         namespace[SINK] = sink
     try:
         exec(code, namespace)
@@ -713,7 +715,7 @@ def hook() -> Iterator[Recorder]:
 
 
 @pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
     """Writes a module (or a package's module) under a directory on sys.path;
     its name is unique, and it leaves sys.modules with the test."""
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -775,7 +777,7 @@ def test_hook_leaves_stdlib_site_packages_and_this_package_alone(hook: Recorder)
     instrument.install(hook)
     finder = sys.meta_path[0]
     for name in ("colorsys", "iniconfig"):  # the standard library, site-packages
-        spec = finder.find_spec(name, None)  # type: ignore[call-arg]
+        spec = finder.find_spec(name, None)
         assert spec is not None and spec.origin, name
         assert type(spec.loader) is importlib.machinery.SourceFileLoader, name
     # This package, even when included by name (under pytest, its own hook
@@ -793,8 +795,8 @@ def test_include_and_exclude_by_name(hook: Recorder, user_dir: Callable[..., str
     instrument.install(hook, include=("colorsys", "iniconfig"))
     finder = sys.meta_path[0]
     for name in ("colorsys", "iniconfig"):
-        spec = finder.find_spec(name, None)  # type: ignore[call-arg]
-        assert type(spec.loader).__name__ == "_Loader", name
+        spec = finder.find_spec(name, None)
+        assert spec is not None and type(spec.loader).__name__ == "_Loader", name
 
     name = user_dir(USER_MODULE)
     instrument.install(hook, exclude=(name,))
@@ -1001,7 +1003,7 @@ def test_keys_are_passed_as_python_passes_them_even_unhashable() -> None:
         run_case("return d[(o.a, l[1:2])]")
     recorder = Recorder()
     f = load("def f(o, d, l):\n    return d[(o.a, l[1:2])]", sink=recorder)["f"]
-    o, d, lst = Obj(a=1), {}, [10, 20]
+    o, d, lst = Obj(a=1), dict[Any, Any](), [10, 20]
     with pytest.raises(TypeError, match="unhashable"):
         f(o, d, lst)
     assert recorder.events == [
