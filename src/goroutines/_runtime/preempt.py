@@ -78,14 +78,13 @@ from __future__ import annotations
 import dis
 import os
 import signal
-import site
 import sys
-import sysconfig
 import threading
 from typing import TYPE_CHECKING, Any
 
 from greenlet import GreenletExit, getcurrent
 
+from . import codekind
 from .g import RUNNABLE
 from .threads import tls
 from .worker import Worker
@@ -113,44 +112,9 @@ def off_by_godebug() -> bool:
 
 # ---- what code may be preempted ---------------------------------------------------
 
-_USER, _OURS, _STDLIB = 0, 1, 2
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
-
-
-def _dirs(*paths: str | None) -> tuple[str, ...]:
-    return tuple({os.path.realpath(p) + os.sep for p in paths if p})
-
-
-# Installed libraries are user code; their directories may lie inside the
-# standard library's (``lib/python3.X/site-packages``), so they are tested first.
-_SITE_DIRS = _dirs(
-    sysconfig.get_path("purelib"),
-    sysconfig.get_path("platlib"),
-    site.getusersitepackages(),
-    *site.getsitepackages(),
-)
-_STDLIB_DIRS = _dirs(sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib"))
-_kinds: dict[str, int] = {}  # co_filename -> kind; a dict's get and set are atomic
-
-
-def _kind(filename: str) -> int:
-    kind = _kinds.get(filename)
-    if kind is None:
-        kind = _kinds[filename] = _classify(filename)
-    return kind
-
-
-def _classify(filename: str) -> int:
-    if filename.startswith("<frozen "):
-        return _STDLIB  # importlib's bootstrap (the import lock), codecs, ...
-    path = os.path.realpath(filename) if os.path.isabs(filename) else filename
-    if path.startswith(_PACKAGE_DIR):
-        return _OURS
-    if path.startswith(_SITE_DIRS):
-        return _USER
-    if path.startswith(_STDLIB_DIRS):
-        return _STDLIB
-    return _USER
+# An installed library's code may be preempted as the user's own may.
+_PREEMPTIBLE = (codekind.USER, codekind.SITE)
+_kind = codekind.kind
 
 
 _EXECUTE = Worker._execute.__code__  # the bottom frame of every goroutine's stack
@@ -178,7 +142,7 @@ _pass_through_codes: dict[CodeType, bool] = {}  # cache: a code object -> in PAS
 def _passes_through(code: CodeType) -> bool:
     passes = _pass_through_codes.get(code)
     if passes is None:
-        where = os.path.relpath(os.path.realpath(code.co_filename), _PACKAGE_DIR)
+        where = os.path.relpath(os.path.realpath(code.co_filename), codekind.PACKAGE_DIR)
         where = where.replace(os.sep, "/")
         passes = _pass_through_codes[code] = (where, code.co_qualname) in PASS_THROUGH
     return passes
@@ -189,7 +153,7 @@ def preemptible_stack(frame: FrameType) -> bool:
     away there (see the module docstring): ``frame`` is user code, and between
     it and the goroutine's bottom lies no frame of the standard library and
     none of this package but those in ``PASS_THROUGH``."""
-    if _kind(frame.f_code.co_filename) != _USER:
+    if _kind(frame.f_code.co_filename) not in _PREEMPTIBLE:
         return False
     below = frame.f_back
     while below is not None:
@@ -197,7 +161,7 @@ def preemptible_stack(frame: FrameType) -> bool:
         if code is _EXECUTE:
             return True
         kind = _kind(code.co_filename)
-        if kind == _STDLIB or (kind == _OURS and not _passes_through(code)):
+        if kind == codekind.STDLIB or (kind == codekind.OURS and not _passes_through(code)):
             return False
         below = below.f_back
     return True
@@ -325,7 +289,7 @@ class _Yield:
 
 def _on_event(code: CodeType, *args: Any) -> Any:
     """The JUMP and PY_START callback: any thread, any code, while events are on."""
-    if _kind(code.co_filename) != _USER:
+    if _kind(code.co_filename) not in _PREEMPTIBLE:
         return _monitoring.DISABLE  # never a safe point: stop this location's events
     if _dying and _unwinds_here():
         raise GreenletExit
