@@ -41,12 +41,15 @@ Design:
   notes are honoured) after dropping the leading frames of this package,
   runpy and importlib; 2 for ``DeadlockError``, printed as Go prints it
   (``fatal error:`` and the dump); 130 for ``KeyboardInterrupt``; 2 for
-  command-line errors (argparse's convention). 66 is reserved for the race
-  detector (Go's status when it found a race).
-- **Runtime features not available yet** (``--race``) are listed
-  in ``_UNAVAILABLE``: their flags are parsed and already passed on to
+  command-line errors (argparse's convention); 66 when the race detector
+  reported a race and the program exited cleanly (Go's status).
+- **Runtime features not available yet** would be listed in
+  ``_UNAVAILABLE``: their flags are parsed and already passed on to
   ``goroutines.run``, and refused (exit 2, before anything runs) while they
-  are listed. When one lands, delete its entry.
+  are listed. When one lands, delete its entry. (None is listed now.)
+- **``--race``** runs the program under the race detector: its code is
+  rewritten from its source (``_instrumented``), and a clean exit becomes
+  66 if a race was reported, as Go's race runtime does.
 - **``trace``** reads a file that ``--trace`` wrote; the reading and drawing
   live in ``goroutines._trace_tools``, this module only parses the command
   line. Exit status 2 for a file that cannot be read or is not a trace, and
@@ -78,14 +81,12 @@ __all__ = ["main"]
 EXIT_EXCEPTION = 1
 EXIT_USAGE = 2
 EXIT_DEADLOCK = 2  # Go's status for a fatal error such as a deadlock
-EXIT_RACE = 66  # Go's status when the race detector reported a race (reserved)
+EXIT_RACE = 66  # Go's status when the race detector reported a race
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for a program stopped by Ctrl-C
 
 # Flags of `run` whose runtime feature does not exist yet: option name -> what
 # it needs. The CLI refuses these flags while they are listed here.
-_UNAVAILABLE: dict[str, str] = {
-    "race": "the race detector",
-}
+_UNAVAILABLE: dict[str, str] = {}
 
 # Options of `run` that take a value as the next argument.
 _VALUE_OPTIONS = frozenset({"--trace", "--gomaxprocs", "-m"})
@@ -292,10 +293,14 @@ def _run(options: argparse.Namespace, program: list[str], parser: argparse.Argum
     for flag, feature in _UNAVAILABLE.items():
         if getattr(options, flag) not in (False, None):
             return _complain(f"--{flag}: {feature} is not available yet", EXIT_USAGE)
+    races = goroutines._race.reported()
     try:
-        return _run_program(options, program)
+        status = _run_program(options, program)
     except KeyboardInterrupt:
         return _complain("interrupted", EXIT_INTERRUPTED)
+    if status == 0 and goroutines._race.reported() > races:
+        return EXIT_RACE  # as Go's race runtime: only a clean exit becomes 66
+    return status
 
 
 def _run_program(options: argparse.Namespace, program: list[str]) -> int:
@@ -323,7 +328,7 @@ def _run_program(options: argparse.Namespace, program: list[str]) -> int:
     try:
         with _program_sys(argv, first_on_path):
             run_program(
-                _main_goroutine(load),
+                _main_goroutine(load, race=options.race),
                 gomaxprocs=options.gomaxprocs,
                 race=options.race,
                 trace=options.trace,
@@ -411,22 +416,40 @@ def _program_of(spec: importlib.machinery.ModuleSpec, name: str) -> _Program:
 # ---- running it ----------------------------------------------------------------------
 
 
-def _main_goroutine(load: _Program | Callable[[], _Program]) -> Callable[[], None]:
+def _main_goroutine(load: _Program | Callable[[], _Program], *, race: bool) -> Callable[[], None]:
     """The main goroutine's function: execute the program (found by ``load()``
-    if not found yet) in a fresh ``__main__`` module."""
+    if not found yet) in a fresh ``__main__`` module; with ``race``, its code
+    instrumented for the race detector."""
 
     def body() -> None:
         program = load if isinstance(load, _Program) else load()
         module = types.ModuleType("__main__")
         module.__dict__.update(program.module_attrs, __builtins__=builtins)
+        code = _instrumented(program, module) if race else program.code
         with _main_module(module):
-            exec(program.code, module.__dict__)
+            exec(code, module.__dict__)
 
     # The runtime names goroutine 1 after its function in notes ("raised in
     # goroutine 1 (__main__.<module>)") and dumps: name it after the program.
     body.__module__ = "__main__"
     body.__qualname__ = "<module>"
     return body
+
+
+def _instrumented(program: _Program, module: types.ModuleType) -> types.CodeType:
+    """The program's code rewritten for the race detector, from its source
+    (as the detector's import hook rewrites the modules it imports); its
+    plain code if it has no source."""
+    from goroutines._race import detector, instrument
+
+    loader = program.module_attrs.get("__loader__")
+    spec = program.module_attrs.get("__spec__")
+    get_source = getattr(loader, "get_source", None)
+    source = get_source(spec.name if spec is not None else "__main__") if get_source else None
+    if source is None:
+        return program.code
+    module.__dict__[instrument.SINK] = detector
+    return instrument.compile_source(source, program.code.co_filename)
 
 
 @contextmanager

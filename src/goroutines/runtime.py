@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import _race
 from ._runtime import current_runtime, get_procs, gosched, leaked_goroutines, set_procs
 from ._runtime import handoff as _handoff
 from ._runtime.dump import format_goroutines
@@ -19,6 +20,7 @@ __all__ = [
     "leaks",
     "num_cpu",
     "num_goroutine",
+    "races",
     "set_blocking_threads",
     "stack",
 ]
@@ -86,3 +88,11 @@ def set_blocking_threads(n: int) -> int:
     if n < 1:
         raise ValueError(f"set_blocking_threads: n must be >= 1, got {n}")
     return _handoff.set_max_threads(n)
+
+
+def races() -> int:
+    """How many data races the race detector has reported in this process so
+    far (``run(main, race=True)``, ``goroutines run --race``): a test or a
+    program can read it, since a run that found races still returns normally,
+    as a Go program built with ``-race`` runs on (``halt_on_error=0``)."""
+    return _race.reported()

@@ -48,8 +48,9 @@ from collections import deque
 from types import CodeType, FrameType, ModuleType
 from typing import Any, TextIO
 
+from .._runtime.codekind import OURS, STDLIB, kind
 from .._runtime.g import DEAD
-from .._runtime.preempt import _EXECUTE, _USER, _kind
+from .._runtime.preempt import _EXECUTE
 from .._runtime.threads import tls
 
 # Kinds of location.
@@ -99,7 +100,7 @@ def stack_of(frame: FrameType | None) -> Stack:
         code = frame.f_code
         if code is _EXECUTE:
             break
-        if _kind(code.co_filename) == _USER:
+        if kind(code.co_filename) not in (OURS, STDLIB):
             frames.append((code, frame.f_lineno))
         frame = frame.f_back
     return tuple(frames)
