@@ -25,6 +25,8 @@ def second() -> None:
 
 
 def main() -> None:
+    global x, z
+    x, z = 1, 2  # before go: ordered before both readers
     go(first)
     go(second)
     ch.recv()
