@@ -265,7 +265,7 @@ class Detector:
         with self._lock:
             indexes = self._chans.setdefault(chan, [0, 0])
             which = 1 if receiving else 0
-            slot = (chan, indexes[which] % chan.cap)
+            slot = (chan, indexes[which] % chan._cap)  # a timer's channel has one, though cap is 0
             indexes[which] += 1
             clock = self._syncs.get(slot)
             if clock is not None:
@@ -276,14 +276,14 @@ class Detector:
         """A value passes between the caller and a parked waiter without
         resting in the buffer (or, on a full buffer, a receiver takes the
         head and a waiting sender's value takes the tail)."""
-        if not chan.cap:
+        if not chan._cap:
             self.sync_with(waiter)
             return
         me = self.actor()
         other = self._owner(waiter)
         with self._lock:
             indexes = self._chans.setdefault(chan, [0, 0])
-            slot = (chan, indexes[1] % chan.cap)
+            slot = (chan, indexes[1] % chan._cap)
             indexes[1] += 1
             indexes[0] += 1
             for actor in (me, other):
