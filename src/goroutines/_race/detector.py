@@ -63,15 +63,63 @@ _UNHASHABLE = object()  # the key of every access with an unhashable key (a slic
 Stack = tuple[tuple[CodeType, int], ...]
 
 
+class Clock:
+    """A vector clock, tid -> time: a ``base`` that may be shared with other
+    clocks and is never changed, under an ``own`` overlay that only this
+    clock changes (an entry there is never below the base's). Copies share
+    the base, so the clock a thousand goroutines inherit from their creator
+    is one dict, and joining two clocks with the same base looks at their
+    overlays only. ``freeze`` folds the overlay into a new base: ``go`` does
+    it to the creator's clock, whose base its children then share. A sync
+    object's clock is never frozen: it keeps the base of the goroutines that
+    release into it, most often the children of one creator."""
+
+    __slots__ = ("base", "own")
+
+    def __init__(self, base: dict[int, int], own: dict[int, int]) -> None:
+        self.base = base
+        self.own = own
+
+    def get(self, tid: int) -> int:
+        time = self.own.get(tid)
+        return self.base.get(tid, 0) if time is None else time
+
+    def raise_to(self, tid: int, time: int) -> None:
+        if self.get(tid) < time:
+            self.own[tid] = time
+
+    def join(self, other: Clock) -> None:
+        own, base = self.own, self.base
+        for part in (other.base, other.own) if other.base is not base else (other.own,):
+            for tid, time in part.items():
+                mine = own.get(tid)
+                if mine is None:
+                    mine = base.get(tid, 0)
+                if mine < time:
+                    own[tid] = time
+
+    def freeze(self) -> dict[int, int]:
+        """Fold the overlay into a new base; return the base (to share)."""
+        if self.own:
+            self.base = {**self.base, **self.own}
+            self.own = {}
+        return self.base
+
+    def copy(self) -> Clock:
+        return Clock(self.base, dict(self.own))
+
+
 class Actor:
-    """A goroutine's or plain thread's race state (see the module docstring)."""
+    """A goroutine's or plain thread's race state (see the module docstring):
+    its ``tid``, its current epoch ``time``, and what it has seen of the
+    others (``clock``)."""
 
-    __slots__ = ("clock", "created", "g", "label", "thread", "tid")
+    __slots__ = ("clock", "created", "g", "label", "thread", "tid", "time")
 
-    def __init__(self, tid: int, clock: dict[int, int], label: str, created: Stack | None) -> None:
+    def __init__(self, tid: int, clock: Clock, label: str, created: Stack | None) -> None:
         self.tid = tid
+        self.time = 1
         self.clock = clock
-        self.clock[tid] = self.clock.get(tid, 0) + 1
         self.label = label
         self.created = created
         self.g: Any = None
@@ -106,13 +154,6 @@ def stack_of(frame: FrameType | None) -> Stack:
     return tuple(frames)
 
 
-def _join(into: dict[int, int], other: dict[int, int]) -> None:
-    get = into.get
-    for tid, time in other.items():
-        if get(tid, 0) < time:
-            into[tid] = time
-
-
 class Detector:
     """One race-detecting session (``run(race=True)``): see the module docstring."""
 
@@ -122,7 +163,7 @@ class Detector:
         self._next_tid = 0
         self._threads: dict[threading.Thread, Actor] = {}
         self._workers: dict[Any, Actor] = {}
-        self._syncs: dict[Any, dict[int, int]] = {}
+        self._syncs: dict[Any, Clock] = {}
         self._cells: dict[int, dict[Any, _Cell]] = {}
         self._anchors: dict[int, Any] = {}
         self._strong: deque[int] = deque()
@@ -133,7 +174,7 @@ class Detector:
 
     # ---- actors --------------------------------------------------------------
 
-    def _new_actor(self, clock: dict[int, int], label: str, created: Stack | None) -> Actor:
+    def _new_actor(self, clock: Clock, label: str, created: Stack | None) -> Actor:
         with self._lock:
             tid = self._next_tid
             self._next_tid += 1
@@ -151,12 +192,12 @@ class Detector:
                     return self._adopt(g)
             actor = self._workers.get(worker)
             if actor is None:
-                actor = self._workers[worker] = self._new_actor({}, "scheduler", None)
+                actor = self._workers[worker] = self._new_actor(Clock({}, {}), "scheduler", None)
             return actor
         thread = threading.current_thread()
         actor = self._threads.get(thread)
         if actor is None:
-            actor = self._new_actor({}, f"thread {thread.name!r}", None)
+            actor = self._new_actor(Clock({}, {}), f"thread {thread.name!r}", None)
             actor.thread = thread
             self._threads[thread] = actor
             self.acquire(("thread start", thread))
@@ -168,10 +209,14 @@ class Detector:
         if g.id == 1:
             thread = threading.current_thread()
             parent = self._threads.get(thread)
-            clock = dict(parent.clock) if parent is not None else {}
+            clock = Clock({}, {})
+            if parent is not None:
+                with self._lock:
+                    clock = parent.clock.copy()
+                    clock.raise_to(parent.tid, parent.time)
             actor = self._new_actor(clock, "main goroutine", None)
         else:
-            actor = self._new_actor({}, f"goroutine {g.id}", None)
+            actor = self._new_actor(Clock({}, {}), f"goroutine {g.id}", None)
         actor.g = g
         g.race = actor
         return actor
@@ -182,8 +227,8 @@ class Detector:
         """``go``: the new goroutine ``g`` starts with its creator's clock."""
         parent = self.actor()
         with self._lock:
-            clock = dict(parent.clock)
-            parent.clock[parent.tid] += 1
+            clock = Clock(parent.clock.freeze(), {parent.tid: parent.time})
+            parent.time += 1
         child = self._new_actor(clock, f"goroutine {g.id}", stack_of(sys._getframe(1)))
         child.g = g
         g.race = child
@@ -193,7 +238,7 @@ class Detector:
         with self._lock:
             clock = self._syncs.get(sync)
             if clock is not None:
-                _join(actor.clock, clock)
+                actor.clock.join(clock)
 
     def release(self, sync: Any) -> None:
         actor = self.actor()
@@ -206,16 +251,17 @@ class Detector:
         with self._lock:
             clock = self._syncs.get(sync)
             if clock is not None:
-                _join(actor.clock, clock)
+                actor.clock.join(clock)
             self._release_locked(actor, sync)
 
     def _release_locked(self, actor: Actor, sync: Any) -> None:
         clock = self._syncs.get(sync)
         if clock is None:
-            self._syncs[sync] = dict(actor.clock)
+            clock = self._syncs[sync] = actor.clock.copy()
         else:
-            _join(clock, actor.clock)
-        actor.clock[actor.tid] += 1
+            clock.join(actor.clock)
+        clock.raise_to(actor.tid, actor.time)
+        actor.time += 1
 
     def _owner(self, waiter: Any) -> Actor:
         """The actor of a parked waiter record: a G, a select's case of one,
@@ -226,7 +272,7 @@ class Detector:
             thread = parker.thread
             actor = self._threads.get(thread)
             if actor is None:
-                actor = self._new_actor({}, f"thread {thread.name!r}", None)
+                actor = self._new_actor(Clock({}, {}), f"thread {thread.name!r}", None)
                 actor.thread = thread
                 self._threads[thread] = actor
             return actor
@@ -241,10 +287,13 @@ class Detector:
         me = self.actor()
         other = self._owner(waiter)
         with self._lock:
-            _join(other.clock, me.clock)
-            _join(me.clock, other.clock)
-            me.clock[me.tid] += 1
-            other.clock[other.tid] += 1
+            mine = me.clock.copy()
+            me.clock.join(other.clock)
+            me.clock.raise_to(other.tid, other.time)
+            other.clock.join(mine)
+            other.clock.raise_to(me.tid, me.time)
+            me.time += 1
+            other.time += 1
 
     def acquire_for(self, waiter: Any, sync: Any) -> None:
         """``acquire(sync)`` on behalf of a parked waiter (a close wakes it)."""
@@ -252,7 +301,7 @@ class Detector:
         with self._lock:
             clock = self._syncs.get(sync)
             if clock is not None:
-                _join(other.clock, clock)
+                other.clock.join(clock)
 
     # ---- channels (called under the channel's lock) --------------------------------
 
@@ -269,7 +318,7 @@ class Detector:
             indexes[which] += 1
             clock = self._syncs.get(slot)
             if clock is not None:
-                _join(actor.clock, clock)
+                actor.clock.join(clock)
             self._release_locked(actor, slot)
 
     def chan_handoff(self, chan: Any, waiter: Any) -> None:
@@ -289,7 +338,7 @@ class Detector:
             for actor in (me, other):
                 clock = self._syncs.get(slot)
                 if clock is not None:
-                    _join(actor.clock, clock)
+                    actor.clock.join(clock)
                 self._release_locked(actor, slot)
 
     # ---- accesses ------------------------------------------------------------------
@@ -314,15 +363,15 @@ class Detector:
             if cell is None:
                 cell = cells[slot] = _Cell()
             clock = actor.clock
-            now = clock[actor.tid]
+            now = actor.time
             last = cell.write
-            if last is not None and last[0] is not actor and clock.get(last[0].tid, 0) < last[1]:
+            if last is not None and last[0] is not actor and clock.get(last[0].tid) < last[1]:
                 self._report(container, key, kind, write, actor, stack, last, prior_write=True)
             if write:
                 reads = cell.reads
                 if reads:
                     for prior in reads.values():
-                        if prior[0] is not actor and clock.get(prior[0].tid, 0) < prior[1]:
+                        if prior[0] is not actor and clock.get(prior[0].tid) < prior[1]:
                             self._report(
                                 container, key, kind, write, actor, stack, prior, prior_write=False
                             )
