@@ -43,6 +43,7 @@ MODULES = {
         "gomaxprocs",
         "num_cpu",
         "num_goroutine",
+        "races",
         "gosched",
         "stack",
         "leaks",

@@ -431,17 +431,52 @@ def test_sigint_exits_130(tmp_path: Path, procs: str) -> None:
 # ---- refusals and usage errors --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--race"], "goroutines: --race: the race detector is not available yet\n"),
-    ],
-)
-def test_unavailable_features_are_refused(tmp_path: Path, args: list[str], message: str) -> None:
-    script = write(tmp_path / "prog.py", 'print("ran")\n')
-    proc = goroutines_cmd("run", *args, script, cwd=tmp_path)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", message)
-    assert not (tmp_path / "out.json").exists()
+RACY = """\
+import sys
+import goroutines
+from goroutines import sync
+
+counter = 0
+
+
+def inc(wg):
+    global counter
+    counter += 1
+    wg.done()
+
+
+wg = sync.WaitGroup()
+for _ in range(3):
+    wg.add(1)
+    goroutines.go(inc, wg)
+wg.wait()
+print(counter)
+sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize(("status", "expected"), [(0, 66), (3, 3)])
+def test_race_reports_and_makes_a_clean_exit_66(tmp_path: Path, status: int, expected: int) -> None:
+    # As Go's race runtime: the report on stderr, and an exit status that
+    # would have been 0 becomes 66; any other stays the program's.
+    script = write(tmp_path / "prog.py", RACY)
+    proc = goroutines_cmd("run", "--race", script, str(status), cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (expected, "3\n"), proc.stderr
+    assert proc.stderr.count("WARNING: DATA RACE") == 1, proc.stderr
+    assert "Write at global 'counter' of module __main__ by goroutine" in proc.stderr
+    assert f"      {script}:10\n" in proc.stderr
+    assert proc.stderr.endswith("Found 1 data race(s)\n")
+
+
+def test_race_free_program_under_race_exits_0_silently(tmp_path: Path) -> None:
+    script = write(
+        tmp_path / "prog.py",
+        RACY.replace("    counter += 1", "    with mu:\n        counter += 1").replace(
+            "wg = sync.WaitGroup()", "mu = sync.Mutex()\nwg = sync.WaitGroup()"
+        ),
+    )
+    proc = goroutines_cmd("run", "--race", script, "0", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "3\n", "")
 
 
 def test_missing_script(tmp_path: Path, entry: tuple[str, ...]) -> None:

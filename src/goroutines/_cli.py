@@ -43,10 +43,6 @@ Design:
   (``fatal error:`` and the dump); 130 for ``KeyboardInterrupt``; 2 for
   command-line errors (argparse's convention); 66 when the race detector
   reported a race and the program exited cleanly (Go's status).
-- **Runtime features not available yet** would be listed in
-  ``_UNAVAILABLE``: their flags are parsed and already passed on to
-  ``goroutines.run``, and refused (exit 2, before anything runs) while they
-  are listed. When one lands, delete its entry. (None is listed now.)
 - **``--race``** runs the program under the race detector: its code is
   rewritten from its source (``_instrumented``), and a clean exit becomes
   66 if a race was reported, as Go's race runtime does.
@@ -83,10 +79,6 @@ EXIT_USAGE = 2
 EXIT_DEADLOCK = 2  # Go's status for a fatal error such as a deadlock
 EXIT_RACE = 66  # Go's status when the race detector reported a race
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for a program stopped by Ctrl-C
-
-# Flags of `run` whose runtime feature does not exist yet: option name -> what
-# it needs. The CLI refuses these flags while they are listed here.
-_UNAVAILABLE: dict[str, str] = {}
 
 # Options of `run` that take a value as the next argument.
 _VALUE_OPTIONS = frozenset({"--trace", "--gomaxprocs", "-m"})
@@ -290,9 +282,6 @@ def _positive_int(text: str) -> int:
 def _run(options: argparse.Namespace, program: list[str], parser: argparse.ArgumentParser) -> int:
     if options.module is None and not program:
         parser.error("the following arguments are required: SCRIPT (or -m MODULE)")
-    for flag, feature in _UNAVAILABLE.items():
-        if getattr(options, flag) not in (False, None):
-            return _complain(f"--{flag}: {feature} is not available yet", EXIT_USAGE)
     races = goroutines._race.reported()
     try:
         status = _run_program(options, program)
