@@ -39,12 +39,29 @@ not stop at a leak.
 If another plugin runs the protocol instead (its ``pytest_runtest_protocol``
 answered first), the reports are not held and the check falls back to raising
 ``LeakError`` from teardown: an error at teardown, still in that test's report.
+
+``--goroutines-race``
+---------------------
+
+With the option, the race detector is on for the whole pytest run
+(``_pytest_race``: from ``pytest_load_initial_conftests``, before conftests and
+test modules are imported, to ``pytest_unconfigure``). A test during which a
+race was reported (from the start of its setup to the end of its teardown,
+by any goroutine or thread) fails the same way as a leaking one: its call
+report becomes a failure whose text is the detector's report
+(``DataRaceError``). If the call failed anyway, or there is none (the setup
+failed), the report is added to it as a section instead; likewise a leak
+found in a test already failed for a race. Races reported between tests
+(while modules are collected, by a goroutine still running after its test)
+are shown in the terminal summary, with ``Found K data race(s)``. As Go's
+detector does, each pair of code locations is reported once per session,
+so a second test that races at the same two places passes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest.runner import runtestprotocol  # the default protocol; pytest does not export it
@@ -53,6 +70,8 @@ from . import testing
 
 if TYPE_CHECKING:
     from collections.abc import Generator
+
+    from ._pytest_race import DataRaceError
 
 _MARKER = "allow_goroutine_leaks"
 _HINT = (
@@ -68,9 +87,28 @@ class _Run:
     holding: bool = False  # this plugin runs the protocol and holds the reports back
     passed: bool = False  # the call phase passed, and the test is not an xfail
     leak: pytest.ExceptionInfo[testing.LeakError] | None = None  # what the check found
+    races: pytest.ExceptionInfo[DataRaceError] | None = None  # --goroutines-race
 
 
 _run = pytest.StashKey[_Run]()
+_racing = pytest.StashKey[bool]()  # set while this plugin's race session is open
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("goroutines").addoption(
+        "--goroutines-race",
+        action="store_true",
+        default=False,
+        help="run the goroutines race detector over the whole session: test modules, "
+        "conftest.py files and the package under test are instrumented as they are "
+        "imported, and a test during which a data race is reported fails with the report",
+    )
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """The earliest the option is known, before any conftest is imported."""
+    if getattr(early_config.known_args_namespace, "goroutines_race", False):
+        _start_race(early_config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,6 +117,37 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{_MARKER}: the test leaves goroutines alive on purpose; the goroutines plugin "
         "forgets them after the test instead of failing it",
     )
+    if config.getoption("goroutines_race"):  # the plugin was registered late (-p, a conftest)
+        _start_race(config)
+
+
+def _start_race(config: pytest.Config) -> None:
+    if not config.stash.get(_racing, False):
+        from . import _pytest_race  # imported only with the option: it loads the detector
+
+        _pytest_race.begin(config)
+        config.stash[_racing] = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_racing, False):
+        config.stash[_racing] = False
+        from . import _pytest_race
+
+        _pytest_race.end()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not config.stash.get(_racing, False):
+        return
+    from . import _pytest_race
+
+    outside = _pytest_race.log.take_outside()
+    if outside:
+        terminalreporter.section("data races reported outside any test")
+        terminalreporter.write(outside)
+    if _pytest_race.count():
+        terminalreporter.write_line(f"Found {_pytest_race.count()} data race(s)", red=True)
 
 
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
@@ -91,8 +160,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         reports = runtestprotocol(item, log=False, nextitem=nextitem)
     finally:
         del item.stash[_run]  # a rerun of the item starts afresh
-    if run.leak is not None:
-        _fail_call(reports, run.leak)
+    for failure in (run.races, run.leak):
+        if failure is not None:
+            _fail_call(reports, failure)
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -111,6 +181,15 @@ def pytest_runtest_makereport(
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    if item.config.stash.get(_racing, False):
+        from . import _pytest_race
+
+        _pytest_race.log.watch()  # before the first fixture
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     __tracebackhide__ = True
     run = item.stash.setdefault(_run, _Run())
@@ -120,6 +199,13 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     except BaseException:
         testing.ignore_current()
         raise
+    finally:
+        if item.config.stash.get(_racing, False):
+            from . import _pytest_race
+
+            run.races = _pytest_race.races_seen()
+    if run.races is not None and not run.holding:  # another plugin's protocol
+        raise run.races.value
     if item.get_closest_marker(_MARKER) is not None or not passed:
         testing.ignore_current()
         return
@@ -139,12 +225,16 @@ def _with_hint(exc: testing.LeakError) -> pytest.ExceptionInfo[testing.LeakError
         return pytest.ExceptionInfo.from_exception(leak)
 
 
-def _fail_call(
-    reports: list[pytest.TestReport], leak: pytest.ExceptionInfo[testing.LeakError]
-) -> None:
-    """Turn the (passed) call report among ``reports`` into a failure showing
-    ``leak``: its message and dump, without the plugin's own traceback."""
-    for report in reports:
-        if report.when == "call":
-            report.outcome = "failed"
-            report.longrepr = leak.getrepr(style="no")
+def _fail_call(reports: list[pytest.TestReport], failure: pytest.ExceptionInfo[Any]) -> None:
+    """Turn the passed call report among ``reports`` into a failure showing
+    ``failure`` (a leak's message and dump, or the race reports), without the
+    plugin's own traceback; if the call did not pass, or there is no call
+    report (the setup failed), add ``failure`` to the last report as a
+    section instead: the test has already failed, or not run."""
+    call = next((report for report in reports if report.when == "call"), None)
+    if call is not None and call.passed:
+        call.outcome = "failed"
+        call.longrepr = failure.getrepr(style="no")
+        return
+    target = call if call is not None else reports[-1]
+    target.sections.append((f"goroutines: {failure.typename}", str(failure.value)))

@@ -1,4 +1,5 @@
-"""The race detector: ``run(main, race=True)`` and ``goroutines run --race``.
+"""The race detector: ``run(main, race=True)``, ``goroutines run --race`` and
+``pytest --goroutines-race``.
 
 A tool, as Go's is: the runtime does not import it, and observes nothing
 until a session starts. ``session`` is registered with the runtime
@@ -16,6 +17,13 @@ enters it around a run with ``race=True``. While it is open:
 When it closes, ``Found K data race(s)`` is printed if it reported any, and
 ``reported()`` counts them (``goroutines.runtime.races()``). Code
 instrumented stays so; its calls do nothing once no session is open.
+
+A process-wide session (``start``/``stop``, the pytest plugin's) is the same
+but not tied to one run: it covers every run started meanwhile, with or
+without ``race=True``, and the goroutines of the background runtime. A
+``run(main, race=True)`` inside it only instruments ``main``'s module if the
+import hook has not, and leaves the rest, the count and the reports to it.
+``stop`` prints nothing: its caller says what was found.
 """
 
 from __future__ import annotations
@@ -23,11 +31,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._runtime import hooks
 
+if TYPE_CHECKING:
+    from .detector import Detector
+
 _reported = 0  # races reported by the sessions that have ended, in this process
+_process: Detector | None = None  # the process-wide session's detector, between start and stop
 
 
 def reported() -> int:
@@ -41,27 +53,64 @@ def reported() -> int:
 @contextlib.contextmanager
 def session(runtime: Any, main: Callable[..., Any]) -> Iterator[None]:
     """Detect races while a run is active (see the module docstring)."""
-    global _reported
-    from . import _threads, detector, instrument
+    from . import detector, instrument
 
-    found = detector.Detector()
-    detector.active = found
-    hooks.race = found
-    instrument.install(detector)
+    if _process is not None:  # the process-wide session covers this run already
+        module = sys.modules.get(getattr(main, "__module__", ""))
+        if module is not None and instrument.SINK not in vars(module):
+            instrument.instrument_loaded(module, detector)
+        yield
+        return
+    found = _open(None)
     for module in {sys.modules.get("__main__"), sys.modules.get(getattr(main, "__module__", ""))}:
         if module is not None:
             instrument.instrument_loaded(module, detector)
-    _threads.watch(found)
     try:
         yield
     finally:
-        _threads.unwatch()
-        instrument.uninstall()
-        hooks.race = None
-        detector.active = None
-        _reported += found.count
-        if found.count:
+        if _close(found):
             print(f"Found {found.count} data race(s)", file=sys.stderr, flush=True)
+
+
+def start(out: TextIO | None = None) -> None:
+    """Open the process-wide session; the detector prints its reports to
+    ``out`` (stderr if None). Call it while no run is active and no
+    goroutine runs; goroutines already started are covered from then on."""
+    global _process
+    if _process is not None or hooks.race is not None:
+        raise RuntimeError("goroutines: a race detector session is already open")
+    _process = _open(out)
+
+
+def stop() -> int:
+    """Close the process-wide session (after the last run, as ``start``);
+    return how many races it reported."""
+    global _process
+    found, _process = _process, None
+    return _close(found) if found is not None else 0
+
+
+def _open(out: TextIO | None) -> Detector:
+    from . import _threads, detector, instrument
+
+    found = detector.Detector(out)
+    detector.active = found
+    hooks.race = found
+    instrument.install(detector)
+    _threads.watch(found)
+    return found
+
+
+def _close(found: Detector) -> int:
+    global _reported
+    from . import _threads, detector, instrument
+
+    _threads.unwatch()
+    instrument.uninstall()
+    hooks.race = None
+    detector.active = None
+    _reported += found.count
+    return found.count
 
 
 hooks.race_session = session

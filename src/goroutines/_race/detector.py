@@ -303,6 +303,14 @@ class Detector:
             if clock is not None:
                 other.clock.join(clock)
 
+    def returned(self, g: Any) -> None:
+        """``run`` returns: its main goroutine ``g`` has ended, and what it did
+        happens before what the thread that called ``run`` does next."""
+        me = self.actor()
+        other = self._owner(g)
+        with self._lock:
+            _join(me.clock, other.clock)
+
     # ---- channels (called under the channel's lock) --------------------------------
 
     def chan_buffer(self, chan: Any, receiving: bool) -> None:

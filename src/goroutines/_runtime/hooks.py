@@ -1,7 +1,8 @@
 """Where a tool observes the runtime and its primitives: the race detector.
 
 The race detector (``goroutines._race``) is a tool, as Go's is: the runtime
-does not import it. While a run with ``race=True`` is active, ``race`` holds
+does not import it. While a race session is open (a run with ``race=True``,
+or the pytest plugin's for a whole test session), ``race`` holds
 its hooks, and the primitives call them at each event that orders memory in
 Go's memory model (``go``, a channel's send, receive and close, a mutex's
 lock and unlock, ...). Every call site reads ``hooks.race`` and does nothing
@@ -11,9 +12,10 @@ per operation (``bench/race.py`` measures it).
 ``race_session`` is how ``run`` starts the detector without importing it:
 the package registers it when it is imported (``goroutines._race``).
 
-Invariant: ``race`` is set and cleared only by the race session, on the
-thread that calls ``run``, while no goroutine of that run is running yet or
-any more.
+Invariant: ``race`` is set and cleared only by a race session: one of a run,
+on the thread that calls ``run``, while no goroutine of that run is running
+yet or any more; or the process-wide one (the pytest plugin's), while no run
+is active.
 """
 
 from __future__ import annotations

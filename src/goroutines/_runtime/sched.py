@@ -608,6 +608,8 @@ def _run(runtime: Runtime, main: Callable[..., R], args: Any, kwargs: Any) -> R:
             _end_run(runtime, first)
     finally:
         sigquit.stop()
+    if hooks.race is not None:
+        hooks.race.returned(main_g)  # main's return happens before run returns
     if runtime.error is not None:
         raise runtime.error
     return runtime.result  # type: ignore[no-any-return]
