@@ -309,7 +309,8 @@ class Detector:
         me = self.actor()
         other = self._owner(g)
         with self._lock:
-            _join(me.clock, other.clock)
+            me.clock.join(other.clock)
+            me.clock.raise_to(other.tid, other.time)
 
     # ---- channels (called under the channel's lock) --------------------------------
 
