@@ -114,12 +114,18 @@ class Actor:
     its ``tid``, its current epoch ``time``, and what it has seen of the
     others (``clock``)."""
 
-    __slots__ = ("clock", "created", "g", "label", "thread", "tid", "time")
+    __slots__ = ("callers", "clock", "created", "g", "label", "seen", "thread", "tid", "time")
 
     def __init__(self, tid: int, clock: Clock, label: str, created: Stack | None) -> None:
         self.tid = tid
         self.time = 1
         self.clock = clock
+        # The stack of the frame that last accessed shared state, but that
+        # frame's own line (``seen``: its id and its caller's, ``callers``):
+        # a loop's accesses share it. Ids, not the frames: a frame kept here
+        # would keep its locals alive.
+        self.seen = (0, 0)
+        self.callers: Stack = ()
         self.label = label
         self.created = created
         self.g: Any = None
@@ -164,7 +170,8 @@ class Detector:
         self._threads: dict[threading.Thread, Actor] = {}
         self._workers: dict[Any, Actor] = {}
         self._syncs: dict[Any, Clock] = {}
-        self._cells: dict[int, dict[Any, _Cell]] = {}
+        self._cells: dict[int, dict[Any, _Cell]] = {}  # items and globals, by id(container)
+        self._attrs: dict[int, dict[Any, _Cell]] = {}  # attributes (obj.x is not obj["x"])
         self._anchors: dict[int, Any] = {}
         self._strong: deque[int] = deque()
         self._dead: deque[int] = deque()  # ids of tracked containers that died
@@ -353,31 +360,53 @@ class Detector:
     # ---- accesses ------------------------------------------------------------------
 
     def access(self, container: Any, key: Any, kind: int, write: bool, frame: FrameType) -> None:
-        """Record an access to ``container``'s location ``key``; report a race."""
-        actor = self.actor()
-        stack = stack_of(frame)
+        """Record an access to ``container``'s location ``key``; report a race.
+
+        FastTrack's fast path comes first, without the lock: an actor that
+        accesses a location again in the same epoch, with nothing since that
+        a later check needs, changes nothing. (Read without the lock, the
+        cell is as some instant left it; the access then happens at that
+        instant, before whatever another thread is recording.)"""
+        worker = getattr(tls, "worker", None)
+        g = worker.current if worker is not None else None
+        actor = g.race if g is not None and hasattr(g, "race") else self.actor()
+        table = self._attrs if kind == ATTR else self._cells
+        cells = table.get(id(container))
+        if cells is not None:
+            try:
+                cell = cells.get(key)
+            except TypeError:
+                cell = None
+            if cell is not None and _same_epoch(cell, actor, write):
+                return
         with self._lock:
             if self._dead:
                 self._drop_dead()
             ident = id(container)
-            cells = self._cells.get(ident)
+            cells = table.get(ident)
             if cells is None:
-                cells = self._track(container, ident)
-            slot = (ATTR, key) if kind == ATTR else key  # obj.x is not obj["x"]
+                cells = self._track(container, ident, table)
             try:
-                cell = cells.get(slot)
+                cell = cells.get(key)
             except TypeError:
-                slot = key = _UNHASHABLE
-                cell = cells.get(slot)
+                key = _UNHASHABLE
+                cell = cells.get(key)
             if cell is None:
-                cell = cells[slot] = _Cell()
+                cell = cells[key] = _Cell()
+            if _same_epoch(cell, actor, write):
+                return
             clock = actor.clock
             now = actor.time
             last = cell.write
+            reads = cell.reads
+            seen = (id(frame), id(frame.f_back))
+            if seen != actor.seen:
+                actor.seen = seen
+                actor.callers = stack_of(frame.f_back)
+            stack = ((frame.f_code, frame.f_lineno), *actor.callers)
             if last is not None and last[0] is not actor and clock.get(last[0].tid) < last[1]:
                 self._report(container, key, kind, write, actor, stack, last, prior_write=True)
             if write:
-                reads = cell.reads
                 if reads:
                     for prior in reads.values():
                         if prior[0] is not actor and clock.get(prior[0].tid) < prior[1]:
@@ -391,7 +420,9 @@ class Detector:
                     cell.reads = {}
                 cell.reads[actor.tid] = (actor, now, stack)
 
-    def _track(self, container: Any, ident: int) -> dict[Any, _Cell]:
+    def _track(
+        self, container: Any, ident: int, table: dict[int, dict[Any, _Cell]]
+    ) -> dict[Any, _Cell]:
         dead = self._dead
 
         def died(_: object) -> None:
@@ -405,7 +436,7 @@ class Detector:
             if len(self._strong) > _STRONG_MAX:
                 self._forget(self._strong.popleft())
         cells: dict[Any, _Cell] = {}
-        self._cells[ident] = cells
+        table[ident] = cells
         return cells
 
     def _drop_dead(self) -> None:
@@ -415,6 +446,7 @@ class Detector:
 
     def _forget(self, ident: int) -> None:
         self._cells.pop(ident, None)
+        self._attrs.pop(ident, None)
         self._anchors.pop(ident, None)
 
     # ---- reports -------------------------------------------------------------------
@@ -453,6 +485,23 @@ class Detector:
         lines.append("==================")
         out = self._out if self._out is not None else sys.stderr
         print("\n".join(lines), file=out, flush=True)
+
+
+def _same_epoch(cell: _Cell, actor: Actor, write: bool) -> bool:
+    """Whether ``actor``'s access to ``cell`` now adds nothing (FastTrack's
+    "same epoch" cases): it wrote the location in this epoch and nobody has
+    read it since (a write, or a read of its own write), or it read it in
+    this epoch and nobody has written it since (a read: a write would have
+    dropped the reads)."""
+    last = cell.write
+    reads = cell.reads
+    now = actor.time
+    if last is not None and last[0] is actor and last[1] == now and reads is None:
+        return True
+    if write or reads is None:
+        return False
+    mine = reads.get(actor.tid)
+    return mine is not None and mine[1] == now
 
 
 def _innermost(stack: Stack) -> tuple[CodeType | None, int]:
