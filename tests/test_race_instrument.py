@@ -312,6 +312,14 @@ def test_coroutines_keep_working() -> None:
     ]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="generic classes: 3.12+")
+def test_generic_class_bases_where_walrus_is_forbidden() -> None:
+    recorder = Recorder()
+    namespace = load("bases = [dict]\nclass C[T](bases[0 + 0]): pass\n", sink=recorder)
+    assert namespace["C"].__bases__[0] is dict
+    assert recorder.events == [("read_item", namespace["bases"], 0)]
+
+
 def test_the_sink_name_itself_is_not_instrumented() -> None:
     """Accesses to ``__goroutines_race__`` (the rewriter's own, or code that
     names it) are never reported, which would recurse into the detector."""
@@ -833,6 +841,18 @@ def test_install_is_idempotent(hook: Recorder) -> None:
     instrument.uninstall()
     instrument.uninstall()
     assert not [finder for finder in sys.meta_path if isinstance(finder, instrument._Finder)]
+
+
+def test_a_module_too_deep_to_rewrite_is_imported_as_it_is(
+    hook: Recorder, user_dir: Callable[..., str]
+) -> None:
+    name = user_dir("def f(o):\n    return o" + ".o" * 500 + "\n")
+    instrument.install(hook)
+    with pytest.warns(RuntimeWarning, match="nested too deeply to instrument"):
+        module = importlib.import_module(name)
+    o = Obj()
+    o.__dict__["o"] = o
+    assert module.f(o) is o and hook.events == []
 
 
 def test_instrumented_code_never_goes_through_pycache(

@@ -47,8 +47,9 @@ Where ``T`` may not be bound
   needed, since each is stored and read back with nothing but the sink's call
   in between. At module level and in a class body it would remain a global or
   a class attribute: those bodies set ``T = None`` first and ``del T`` last.
-  Python forbids ``:=`` in a comprehension's ``in`` clause and in any
-  comprehension of a class body: there an item load becomes
+  Python forbids ``:=`` in a comprehension's ``in`` clause, in any
+  comprehension of a class body and in a generic class's bases (3.12+): there
+  an item load becomes
   ``(lambda o, k: R.read_item(o, k)[k])(o, key)`` (the sink sees the lambda's
   frame, at the same line), and an item store with a computed key in a
   comprehension's ``for`` target is not reported.
@@ -60,8 +61,10 @@ it instruments)
   libraries (unless included by name), by this package, by strings passed to
   ``exec``/``eval``, by modules imported before ``install`` (but those given to
   ``instrument_loaded``) or without a source file, by module-level and class
-  bodies that already ran, and by code objects that existed before
-  ``instrument_loaded`` and are not reachable from the module (see there).
+  bodies that already ran, by code objects that existed before
+  ``instrument_loaded`` and are not reachable from the module (see there),
+  and by a module nested too deeply to rewrite (an attribute chain hundreds
+  long: it is imported as it is, with a ``RuntimeWarning``).
   Also: attribute reads done by ``match`` class patterns, ``getattr``/``setattr``
   and other built-ins, and a global's store inside a tuple target is reported
   after the statement's other stores.
@@ -77,6 +80,7 @@ import inspect
 import sys
 import threading
 import types
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
 
@@ -416,8 +420,13 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> list[ast.stmt]:
         node.decorator_list = [self._expr(value) for value in node.decorator_list]
-        node.bases = [self._expr(value) for value in node.bases]
-        node.keywords = [self.visit(keyword) for keyword in node.keywords]
+        generic = bool(getattr(node, "type_params", None))
+        walrus_ok, self._walrus_ok = self._walrus_ok, self._walrus_ok and not generic
+        try:  # a generic class's bases are evaluated where ``:=`` is not allowed (3.12+)
+            node.bases = [self._expr(value) for value in node.bases]
+            node.keywords = [self.visit(keyword) for keyword in node.keywords]
+        finally:
+            self._walrus_ok = walrus_ok
         body = self._inside(node, True, node.body)
         node.body = self._with_temp_cleared(self._scopes.of[node], body)
         return [node, *self._bound_by(node, [node.name])]
@@ -649,7 +658,12 @@ class _Loader(importlib.machinery.SourceFileLoader):
         source = self.get_source(fullname)
         if source is None:
             raise ImportError(f"no source for {fullname}", name=fullname)
-        return compile_source(source, self.path)
+        try:
+            return compile_source(source, self.path)
+        except RecursionError:  # the rewriter recurses deeper than the compiler does
+            message = f"race detector: {self.path} is nested too deeply to instrument; not seen"
+            warnings.warn(message, RuntimeWarning, stacklevel=1)
+            return compile(source, self.path, "exec", dont_inherit=True)
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__dict__[SINK] = self._hook.sink
@@ -763,7 +777,7 @@ def instrument_loaded(module: types.ModuleType, sink: Sink) -> int:
         tree = ast.parse(source, filename)
         plain = compile(tree, filename, "exec", dont_inherit=True)
         instrumented = compile(rewrite(tree), filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):
         return 0
     module.__dict__[SINK] = sink
     plain_codes, new_codes = _codes_by_place(plain), _codes_by_place(instrumented)
