@@ -24,11 +24,20 @@ without ``race=True``, and the goroutines of the background runtime. A
 ``run(main, race=True)`` inside it only instruments ``main``'s module if the
 import hook has not, and leaves the rest, the count and the reports to it.
 ``stop`` prints nothing: its caller says what was found.
+
+Options, as Go reads ``GORACE``: the environment variable ``GORACE`` holds
+space-separated ``name=value`` pairs, read when a session opens.
+``include=a,b`` also instruments the modules ``a``, ``b`` and those under
+them where they would not be (installed libraries); ``exclude=c`` never
+instruments ``c`` or the modules under it (the longest name that matches
+decides: ``instrument.install``). An unknown name, or a pair without
+``=``, is an error then.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
@@ -90,13 +99,26 @@ def stop() -> int:
     return _close(found) if found is not None else 0
 
 
+def options(gorace: str) -> dict[str, tuple[str, ...]]:
+    """The module filters ``GORACE`` sets (see the module docstring)."""
+    found: dict[str, tuple[str, ...]] = {"include": (), "exclude": ()}
+    for pair in gorace.split():
+        name, equals, value = pair.partition("=")
+        if not equals or name not in found:
+            known = ", ".join(f"{key}=MODULE,..." for key in found)
+            raise ValueError(f"GORACE: cannot understand {pair!r} (known: {known})")
+        found[name] = tuple(module for module in value.split(",") if module)
+    return found
+
+
 def _open(out: TextIO | None) -> Detector:
     from . import _threads, detector, instrument
 
+    filters = options(os.environ.get("GORACE", ""))
     found = detector.Detector(out)
     detector.active = found
     hooks.race = found
-    instrument.install(detector)
+    instrument.install(detector, filters["include"], filters["exclude"])
     _threads.watch(found)
     return found
 
