@@ -572,6 +572,30 @@ def test_example_output(script: str) -> None:
             raise AssertionError(f"{exc}\n{report}") from None
 
 
+# The examples that show a data race on purpose: the race detector must find it.
+RACY = {"seeds/race_condition.py"}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("script", [*SCRIPTS, "crawl.py", "pipeline.py"])
+def test_example_under_the_race_detector(script: str) -> None:
+    # Every example is race-free (Go's memory model) but the ones in RACY;
+    # its output is checked above, so here only what the detector says.
+    proc = subprocess.run(
+        [sys.executable, "-m", "goroutines", "run", "--race", str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        cwd=EXAMPLES.parent,
+        stdin=subprocess.DEVNULL,
+    )
+    if script in RACY:
+        assert proc.returncode == 66, proc.stderr
+        assert "WARNING: DATA RACE" in proc.stderr
+    else:
+        assert (proc.returncode, proc.stderr) == (0, "")
+
+
 @pytest.mark.timeout(60)
 def test_every_expectation_has_a_script() -> None:
     assert sorted(EXPECTED) == SCRIPTS
