@@ -320,6 +320,25 @@ def test_generic_class_bases_where_walrus_is_forbidden() -> None:
     assert recorder.events == [("read_item", namespace["bases"], 0)]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="generic classes: 3.12+")
+def test_temporaries_in_methods_of_a_class_that_defines_a_generic_class() -> None:
+    """CPython 3.12 compiles a method's private (mangled) local as a name
+    lookup once an earlier method has defined a generic class: the
+    temporary must not be mangled."""
+    recorder = Recorder()
+    source = """\
+        class Outer:
+            def a(self):
+                class Foo[T]: pass
+            def m(self, d):
+                return d[0 + 0]
+        """
+    namespace = load(source, sink=recorder)
+    d = [4]
+    assert namespace["Outer"]().m(d) == 4
+    assert recorder.events == [("read_item", d, 0)]
+
+
 def test_the_sink_name_itself_is_not_instrumented() -> None:
     """Accesses to ``__goroutines_race__`` (the rewriter's own, or code that
     names it) are never reported, which would recurse into the detector."""

@@ -19,7 +19,7 @@ Why an import hook that rewrites syntax trees
   in those modules only, and none elsewhere.
 
 Rewrite rules (``R`` stands for ``__goroutines_race__``, ``T`` for the temporary
-``__gr_t``; the object is evaluated before the key, the key before the call):
+``__gr_t__``; the object is evaluated before the key, the key before the call):
   ``o.a``  (load)                 ``R.read_attr(o, 'a').a``
   ``o.a = v``, ``del o.a``          ``R.write_attr(o, 'a').a = v``, ``del R.write_attr(o, 'a').a``
   ``o.a += v``                    ``R.write_attr(o, 'a').a += v``  (one write: it subsumes the read)
@@ -45,8 +45,12 @@ Rewrite rules (``R`` stands for ``__goroutines_race__``, ``T`` for the temporary
 Where ``T`` may not be bound
   ``T`` is a local of the function (or lambda) around the access; only one is
   needed, since each is stored and read back with nothing but the sink's call
-  in between. At module level and in a class body it would remain a global or
-  a class attribute: those bodies set ``T = None`` first and ``del T`` last.
+  in between. Its name ends with ``__`` so that Python does not mangle it in
+  a class: CPython 3.12 (3.12.1 at least) compiles a mangled local of a
+  method as a global-or-class name (``SystemError: no locals found``) once an
+  earlier method of the class has defined a generic class. At module level
+  and in a class body ``T`` would remain a global or a class attribute: those
+  bodies set ``T = None`` first and ``del T`` last.
   Python forbids ``:=`` in a comprehension's ``in`` clause, in any
   comprehension of a class body and in a generic class's bases (3.12+): there
   an item load becomes
@@ -87,7 +91,7 @@ from typing import Any, Protocol, cast
 from .._runtime import codekind
 
 SINK = "__goroutines_race__"
-_TEMP = "__gr_t"
+_TEMP = "__gr_t__"  # dunder-shaped: never mangled (see "Where T may not be bound")
 
 
 class Sink(Protocol):
