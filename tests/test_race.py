@@ -64,3 +64,112 @@ def test_an_excluded_module_is_not_instrumented(tmp_path: Path, gorace: str, rac
     )
     assert proc.stderr.count("WARNING: DATA RACE") == races, proc.stderr
     assert proc.returncode == (66 if races else 0), proc.stderr
+
+
+# ---- the seed's counter: 1,000 goroutines, counter += 1 ------------------------------------
+
+SEED = """\
+import goroutines
+from goroutines import Chan, atomic, go, sync
+
+N = 1000
+counter = 0
+total = atomic.Int()
+mu = sync.Mutex()
+
+
+def racy(wg):
+    global counter
+    counter += 1
+    wg.done()
+
+
+def locked(wg):
+    global counter
+    with mu:
+        counter += 1
+    wg.done()
+
+
+def atomically(wg):
+    total.add(1)
+    wg.done()
+
+
+def by_channel(wg, increments):
+    increments.send(1)
+    wg.done()
+
+
+def closure():
+    count = 0
+
+    def bump(wg):
+        nonlocal count
+        count += 1
+        wg.done()
+
+    wg = sync.WaitGroup()
+    for _ in range(N):
+        wg.add(1)
+        go(bump, wg)
+    wg.wait()
+
+
+def main(form):
+    global counter
+    if form == "closure":
+        return closure()
+    wg = sync.WaitGroup()
+    increments = Chan()
+    if form == "by_channel":
+        def owner():
+            global counter
+            for step in increments:
+                counter += step
+        go(owner)
+    for _ in range(N):
+        wg.add(1)
+        if form == "by_channel":
+            go(by_channel, wg, increments)
+        else:
+            go(globals()[form], wg)
+    wg.wait()
+    if form == "by_channel":
+        increments.close()
+
+
+import sys
+goroutines.run(main, sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+@pytest.mark.parametrize(
+    ("form", "racy"),
+    [
+        ("racy", True),
+        ("closure", True),
+        ("locked", False),
+        ("atomically", False),
+        ("by_channel", False),
+    ],
+)
+def test_the_seed_s_counter(tmp_path: Path, form: str, racy: bool, procs: int) -> None:
+    # The racy forms are reported whatever the schedule (races are logical);
+    # a Mutex, an atomic or one goroutine owning the counter are race-free.
+    (tmp_path / "counter.py").write_text(SEED)
+    command = ["goroutines", "run", "--race", "--gomaxprocs", str(procs), "counter.py", form]
+    proc = subprocess.run(
+        [sys.executable, "-m", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    if racy:
+        assert proc.returncode == 66, proc.stderr
+        what = "global 'counter' of module __main__" if form == "racy" else "variable 'count'"
+        assert f"Write at {what}" in proc.stderr
+    else:
+        assert (proc.returncode, proc.stderr) == (0, "")

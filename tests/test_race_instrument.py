@@ -67,6 +67,15 @@ class Recorder:
     def write_global(self, name: str) -> None:
         self._note("write_global", sys._getframe(1).f_globals["__name__"], name)
 
+    def cells(self) -> tuple[str, str]:
+        return ("cells", sys._getframe(1).f_code.co_qualname)
+
+    def read_cell(self, token: tuple[str, str], name: str) -> None:
+        self._note("read_cell", token, name)
+
+    def write_cell(self, token: tuple[str, str], name: str) -> None:
+        self._note("write_cell", token, name)
+
 
 def load(source: str, name: str = "m", sink: Recorder | None = None) -> dict[str, Any]:
     """Run ``source`` instrumented as module ``name``; its namespace."""
@@ -419,6 +428,45 @@ def test_global_events() -> None:
     assert namespace["K"]().method() == 4
     assert namespace["K"].seen == 7
     assert global_events(recorder) == [("read_global", "counter")]
+
+
+def test_shared_cells_are_reported_under_their_function_s_token() -> None:
+    # A local that a nested function rebinds (nonlocal) is shared between
+    # the calls of that function and of its nested ones, as a Go closure's
+    # captured variable is: each use is reported, under the token of the call
+    # that owns it (``cells``), even through a nested function that has
+    # shared cells of its own. A captured variable nobody rebinds is not.
+    recorder = Recorder()
+    namespace = load(
+        """\
+        def counter():
+            count = 0
+            fixed = 10
+            def bump():
+                nonlocal count
+                count += 1
+                mine = 0
+                def inner():
+                    nonlocal mine
+                    mine = count + fixed
+                inner()
+                return mine
+            return bump(), count
+        """,
+        sink=recorder,
+    )
+    recorder.events.clear()
+    assert namespace["counter"]() == (11, 1)
+    outer, inner = ("cells", "counter"), ("cells", "counter.<locals>.bump")
+    assert recorder.events == [
+        ("write_cell", outer, "count"),  # count = 0
+        ("write_cell", outer, "count"),  # count += 1 (fixed: not rebound, not reported)
+        ("write_cell", inner, "mine"),  # mine = 0
+        ("read_cell", outer, "count"),  # in inner: count + fixed
+        ("write_cell", inner, "mine"),
+        ("read_cell", inner, "mine"),  # return mine
+        ("read_cell", outer, "count"),  # return ..., count
+    ]
 
 
 def test_global_bound_by_import_def_class_and_with() -> None:

@@ -54,7 +54,7 @@ from .._runtime.preempt import _EXECUTE
 from .._runtime.threads import tls
 
 # Kinds of location.
-ATTR, ITEM, GLOBAL = 0, 1, 2
+ATTR, ITEM, GLOBAL, CELL = 0, 1, 2, 3
 
 _STRONG_MAX = 1 << 16  # containers without weak references whose history is kept
 _MAX_DEPTH = 16  # frames kept per access
@@ -520,6 +520,8 @@ def describe(container: Any, key: Any, kind: int) -> str:
     """A location in Python's terms, for a report."""
     if kind == GLOBAL:
         return f"global {key!r} of module {container.get('__name__', '?')}"
+    if kind == CELL:
+        return f"variable {key!r} of {container.function}() at {id(container):#x}"
     if key is _UNHASHABLE:
         key = "(a slice)"
     if kind == ATTR:
@@ -581,3 +583,29 @@ def write_global(name: str) -> None:
     if detector is not None:
         frame = sys._getframe(1)
         detector.access(frame.f_globals, name, GLOBAL, True, frame)
+
+
+class Cells:
+    """The token a call's shared cells are reported under (``cells``): the
+    variables of one call of ``function`` that its nested functions rebind."""
+
+    __slots__ = ("__weakref__", "function")
+
+    def __init__(self, function: str) -> None:
+        self.function = function
+
+
+def cells() -> Cells:
+    return Cells(sys._getframe(1).f_code.co_qualname)
+
+
+def read_cell(token: Cells, name: str) -> None:
+    detector = active
+    if detector is not None:
+        detector.access(token, name, CELL, False, sys._getframe(1))
+
+
+def write_cell(token: Cells, name: str) -> None:
+    detector = active
+    if detector is not None:
+        detector.access(token, name, CELL, True, sys._getframe(1))

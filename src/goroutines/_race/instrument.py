@@ -33,12 +33,19 @@ Rewrite rules (``R`` stands for ``__goroutines_race__``, ``T`` for the temporary
                                   ``for``/``with``/``except``/``case``, the body's first statement
   ``g += v``, ``del g``             ``R.write_global('g')`` just before the statement
   ``(g := v)``                    ``((g := v), R.write_global('g'))[0]``
+  ``c`` a shared cell             as a global, with ``read_cell(C, 'c')``/``write_cell(C, 'c')``
   Python's semantics are otherwise kept: every operand is evaluated once, in
-  the same order, raising the same exceptions; ``T`` is the only name added.
+  the same order, raising the same exceptions; ``T`` is the only name added,
+  besides ``C``: ``C = R.cells()`` at the start of a function with shared
+  cells (``__gr_cellsN__``, N its nesting depth), the token they are reported
+  under, one per call, which the nested functions see as a free variable.
   The instrumented globals are the names that some ``global`` statement of the
   module declares (they are the ones written after import), wherever they are
-  loaded or stored as globals, at module level too; other globals (functions,
-  classes, imports), locals and cells are not reported. Attribute names are
+  loaded or stored as globals, at module level too; the shared cells are a
+  function's locals that a nested function declares ``nonlocal`` (goroutines
+  that are closures share them, as Go's closures share captured variables),
+  wherever they are used. Other globals (functions, classes, imports), other
+  locals and other closure variables are not reported. Attribute names are
   reported mangled (``self.__x`` in class ``C`` as ``'_C__x'``), as stored.
   Type annotations, ``match`` patterns and ``type`` aliases are left alone.
 
@@ -98,8 +105,8 @@ class Sink(Protocol):
     """What rewritten code calls (the detector implements it). Each function
     takes the user's frame as ``sys._getframe(1)``: the calls are made directly
     from the user's code. The rewritten code relies on the results: the
-    ``*_attr`` and ``*_item`` functions return ``obj``, the ``*_global`` ones
-    None (``R.read_global('g') or g``)."""
+    ``*_attr`` and ``*_item`` functions return ``obj``, the ``*_global`` and
+    ``*_cell`` ones None (``R.read_global('g') or g``), ``cells`` a token."""
 
     def read_attr(self, obj: Any, name: str, /) -> Any: ...
     def write_attr(self, obj: Any, name: str, /) -> Any: ...
@@ -107,6 +114,9 @@ class Sink(Protocol):
     def write_item(self, obj: Any, key: Any, /) -> Any: ...
     def read_global(self, name: str, /) -> None: ...
     def write_global(self, name: str, /) -> None: ...
+    def cells(self) -> Any: ...
+    def read_cell(self, token: Any, name: str, /) -> None: ...
+    def write_cell(self, token: Any, name: str, /) -> None: ...
 
 
 # ---- scopes: which names are the module's globals where they are used ------------------
@@ -123,6 +133,29 @@ class _Scope:
         self.bound: set[str] = set()
         self.declared_global: set[str] = set()
         self.declared_nonlocal: set[str] = set()
+        self.shared: set[str] = set()  # its locals that a nested function rebinds (nonlocal)
+        above = parent.depth if parent is not None else 0
+        self.depth: int = above + 1 if kind == "function" else above  # functions around and at it
+
+    def cells(self) -> str:
+        """The name of the variable holding this function's shared cells'
+        token (one per nesting depth: a nested function's does not hide it)."""
+        return f"__gr_cells{self.depth}__"
+
+    def owner(self, name: str) -> _Scope | None:
+        """The function (or comprehension) scope whose local ``name``, used
+        here, is; None for a global, a builtin or a class body's name."""
+        scope: _Scope | None = self
+        while scope is not None and scope.kind != "module":
+            if scope.kind == "class":
+                if scope is self and name in scope.bound:
+                    return None
+            elif name in scope.declared_global:
+                return None
+            elif name in scope.bound and name not in scope.declared_nonlocal:
+                return scope
+            scope = scope.parent
+        return None
 
     def binder(self) -> _Scope:
         """Where ``:=`` binds from here: comprehensions bind in their parent."""
@@ -158,6 +191,11 @@ class _Scopes(ast.NodeVisitor):
         self.of: dict[ast.AST, _Scope] = {tree: self.module}
         self.instrumented: set[str] = set()
         self._visit_all(tree.body)
+        for scope in list(self.of.values()):
+            for name in scope.declared_nonlocal:
+                owner = scope.parent.owner(name) if scope.parent is not None else None
+                if owner is not None:
+                    owner.shared.add(name)
 
     def _open(self, node: ast.AST, kind: str, class_name: str | None) -> _Scope:
         scope = self.of[node] = _Scope(kind, self._current, class_name)
@@ -295,10 +333,6 @@ def _sink_call(function: str, *args: ast.expr) -> ast.Call:
     return ast.Call(method, list(args), [])
 
 
-def _sink_statement(function: str, name: str, at: ast.AST) -> ast.stmt:
-    return cast(ast.stmt, _located(ast.Expr(_sink_call(function, ast.Constant(name))), at))
-
-
 def _slice_object(bounds: ast.Slice) -> ast.expr:
     """``().__class__[lower:upper:step].__args__[0]``: the slice object that
     ``o[lower:upper:step]`` passes, built without the name ``slice``."""
@@ -366,7 +400,25 @@ class _Rewriter(ast.NodeTransformer):
         return out
 
     def _instrumented(self, name: str, scope: _Scope | None = None) -> bool:
-        return name in self._scopes.instrumented and (scope or self._scope).is_global(name)
+        scope = scope or self._scope
+        if name in self._scopes.instrumented and scope.is_global(name):
+            return True
+        return self._cell_owner(name, scope) is not None
+
+    def _cell_owner(self, name: str, scope: _Scope) -> _Scope | None:
+        """The function whose shared local ``name`` used in ``scope`` is, if it is one."""
+        owner = scope.owner(name)
+        return owner if owner is not None and name in owner.shared else None
+
+    def _access(self, write: bool, name: str, scope: _Scope | None = None) -> ast.Call:
+        """The sink call that reports an access to the instrumented ``name``."""
+        scope = scope or self._scope
+        owner = self._cell_owner(name, scope)
+        if owner is not None:
+            token = ast.Name(owner.cells(), ast.Load())
+            return _sink_call("write_cell" if write else "read_cell", token, ast.Constant(name))
+        mangled = ast.Constant(_mangle(self._scope.class_name, name))
+        return _sink_call("write_global" if write else "read_global", mangled)
 
     def _targets(self, target: ast.expr) -> tuple[ast.expr, list[str]]:
         """``target`` rewritten, and the instrumented globals it stores."""
@@ -377,8 +429,7 @@ class _Rewriter(ast.NodeTransformer):
         return new, names
 
     def _writes(self, names: list[str], at: ast.AST) -> list[ast.stmt]:
-        mangled = (_mangle(self._scope.class_name, name) for name in names)
-        return [_sink_statement("write_global", name, at) for name in mangled]
+        return [cast(ast.stmt, _located(ast.Expr(self._access(True, name)), at)) for name in names]
 
     def _inside(self, node: ast.AST, walrus_ok: bool, body: list[ast.stmt]) -> list[ast.stmt]:
         outer = self._scope, self._walrus_ok
@@ -418,6 +469,12 @@ class _Rewriter(ast.NodeTransformer):
         node.decorator_list = [self._expr(value) for value in node.decorator_list]
         self._defaults(node.args)
         node.body = self._inside(node, True, node.body)
+        scope = self._scopes.of[node]
+        if scope.shared:  # the token its shared cells are reported under
+            start = _body_start(node.body)
+            at = node.body[min(start, len(node.body) - 1)]
+            token = ast.Assign([ast.Name(scope.cells(), ast.Store())], _sink_call("cells"))
+            node.body.insert(start, cast(ast.stmt, _located(token, at)))
         return [node, *self._bound_by(node, [node.name])]
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -521,20 +578,15 @@ class _Rewriter(ast.NodeTransformer):
         if not isinstance(node.ctx, ast.Load):
             self._stored.append(node.id)
             return node
-        name = _mangle(self._scope.class_name, node.id)
-        return cast(
-            ast.expr,
-            _located(
-                ast.BoolOp(ast.Or(), [_sink_call("read_global", ast.Constant(name)), node]), node
-            ),
-        )
+        read = self._access(False, node.id)
+        return cast(ast.expr, _located(ast.BoolOp(ast.Or(), [read, node]), node))
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> ast.expr:
         node.value = self._expr(node.value)
         name = node.target.id
         if not self._instrumented(name, self._scope.binder()):
             return node
-        write = _sink_call("write_global", ast.Constant(_mangle(self._scope.class_name, name)))
+        write = self._access(True, name, self._scope.binder())
         pair = ast.Tuple([node, write], ast.Load())
         return cast(ast.expr, _located(ast.Subscript(pair, ast.Constant(0), ast.Load()), node))
 
