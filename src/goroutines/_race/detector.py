@@ -7,10 +7,12 @@ same algorithm family: vector clocks, and FastTrack's epochs for the last
 write.
 
 Actors: every goroutine and every plain thread that touches shared state or
-a primitive has an ``Actor``: an id (``tid``) and a vector clock (``clock``,
-tid -> time). A goroutine's actor lives in its G (``G.race``, set by the
-``go`` hook), a plain thread's in ``_threads``, keyed by its
-``threading.Thread``; a worker's scheduler (timer callbacks) has one too.
+a primitive has an ``Actor``: an id (``tid``), its epoch (``time``) and a
+vector clock of what it has seen of the others (``clock``, a ``Clock``:
+tid -> time, whose base the children of one creator share). A goroutine's
+actor lives in its G (``G.race``, set by the ``go`` hook), a plain
+thread's in ``_threads``, keyed by its ``threading.Thread``; a worker's
+scheduler (timer callbacks) has one too.
 
 Happens-before: a *sync object* (a channel's slot, a mutex, a WaitGroup, an
 atomic, ...) has a clock in ``_syncs``. ``release`` joins the actor's clock
@@ -24,7 +26,9 @@ not run, under ``_lock``.
 Shadow state: each location (container, key) has a ``_Cell``: the last write
 (actor, epoch, stack) and the reads since it (actor -> epoch, stack). An
 access races with a recorded one of another actor that it does not happen
-after: ``clock[tid] < epoch``. Locations are keyed by ``id(container)``; so
+after: ``clock[tid] < epoch``. FastTrack's same-epoch case (``_same_epoch``)
+is looked at first, without the lock: an access that adds nothing returns
+there, before any stack is taken. Locations are keyed by ``id(container)``; so
 that a dead container's history never meets a new object at the same
 address, a container that takes weak references is watched by one
 (``_track``: its death queues its id in ``_dead``, dropped at the next
@@ -35,8 +39,9 @@ history dropped. Forgetting only ever hides a race, never invents one.
 Reports: Go's format on stderr, once per pair of code locations
 (``_reported``); ``count`` says how many were printed in this process.
 
-Invariant: ``_lock`` guards every table here and every actor's clock; it is
-never held while user code runs (weakref callbacks only append to ``_dead``).
+Invariant: ``_lock`` guards every change to the tables here and to every
+actor's clock (the fast path only reads); it is never held while user code
+runs (weakref callbacks only append to ``_dead``).
 """
 
 from __future__ import annotations
