@@ -207,12 +207,17 @@ class Detector:
                 actor = self._workers[worker] = self._new_actor(Clock({}, {}), "scheduler", None)
             return actor
         thread = threading.current_thread()
-        actor = self._threads.get(thread)
-        if actor is None:
-            actor = self._new_actor(Clock({}, {}), f"thread {thread.name!r}", None)
-            actor.thread = thread
-            self._threads[thread] = actor
-            self.acquire(("thread start", thread))
+        return self._threads.get(thread) or self._thread_actor(thread)
+
+    def _thread_actor(self, thread: threading.Thread) -> Actor:
+        """A plain thread's new actor: it starts after its ``start()`` (``_threads``)."""
+        actor = self._new_actor(Clock({}, {}), f"thread {thread.name!r}", None)
+        actor.thread = thread
+        with self._lock:
+            started = self._syncs.get(("thread start", thread))
+            if started is not None:
+                actor.clock.join(started)
+        self._threads[thread] = actor
         return actor
 
     def _adopt(self, g: Any) -> Actor:
@@ -261,10 +266,13 @@ class Detector:
         """A synchronising access both ways (an atomic, a channel's slot)."""
         actor = self.actor()
         with self._lock:
-            clock = self._syncs.get(sync)
-            if clock is not None:
-                actor.clock.join(clock)
-            self._release_locked(actor, sync)
+            self._release_acquire_locked(actor, sync)
+
+    def _release_acquire_locked(self, actor: Actor, sync: Any) -> None:
+        clock = self._syncs.get(sync)
+        if clock is not None:
+            actor.clock.join(clock)
+        self._release_locked(actor, sync)
 
     def _release_locked(self, actor: Actor, sync: Any) -> None:
         clock = self._syncs.get(sync)
@@ -282,12 +290,7 @@ class Detector:
         parker = getattr(owner, "parker", None)  # a ThreadWait -> its thread's parker
         if parker is not None:
             thread = parker.thread
-            actor = self._threads.get(thread)
-            if actor is None:
-                actor = self._new_actor(Clock({}, {}), f"thread {thread.name!r}", None)
-                actor.thread = thread
-                self._threads[thread] = actor
-            return actor
+            return self._threads.get(thread) or self._thread_actor(thread)
         try:
             return owner.race  # type: ignore[no-any-return]
         except AttributeError:
@@ -337,10 +340,7 @@ class Detector:
             which = 1 if receiving else 0
             slot = (chan, indexes[which] % chan._cap)  # a timer's channel has one, though cap is 0
             indexes[which] += 1
-            clock = self._syncs.get(slot)
-            if clock is not None:
-                actor.clock.join(clock)
-            self._release_locked(actor, slot)
+            self._release_acquire_locked(actor, slot)
 
     def chan_handoff(self, chan: Any, waiter: Any) -> None:
         """A value passes between the caller and a parked waiter without
@@ -356,11 +356,8 @@ class Detector:
             slot = (chan, indexes[1] % chan._cap)
             indexes[1] += 1
             indexes[0] += 1
-            for actor in (me, other):
-                clock = self._syncs.get(slot)
-                if clock is not None:
-                    actor.clock.join(clock)
-                self._release_locked(actor, slot)
+            self._release_acquire_locked(me, slot)
+            self._release_acquire_locked(other, slot)
 
     # ---- accesses ------------------------------------------------------------------
 
