@@ -48,6 +48,16 @@ _HEADER = re.compile(r"^goroutine (\d+) \[([^\]]*)\]:$", re.MULTILINE)
 # ---- subprocess programs ---------------------------------------------------------------
 
 
+def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a nested pytest run (``pytester``): a terminal wide enough that the
+    short test summary keeps each failure's first line whole, and not "in CI"
+    (pytest prints a failure's whole message in the summary when ``CI`` or
+    ``BUILD_NUMBER`` is set, so its output would depend on the machine)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+
+
 def run_python(
     code: str,
     *,

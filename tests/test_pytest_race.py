@@ -9,7 +9,7 @@ with the report, in its call report.
 from __future__ import annotations
 
 import pytest
-from conftest import PATIENCE
+from conftest import PATIENCE, plain_terminal
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(120)
@@ -82,7 +82,7 @@ def test_asserts_are_still_rewritten():
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("COLUMNS", "250")
+    plain_terminal(monkeypatch)
     pytester.makepyfile(mypkg=PACKAGE, test_it=TESTS)
     return pytester
 

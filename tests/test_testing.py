@@ -7,7 +7,7 @@ import threading
 from xml.etree import ElementTree
 
 import pytest
-from conftest import PATIENCE, run_python, wait_until_blocked
+from conftest import PATIENCE, plain_terminal, run_python, wait_until_blocked
 
 import goroutines
 import goroutines.time as gtime
@@ -274,9 +274,8 @@ REPORT_LOG = """
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """pytest's ``pytester``, with a terminal wide enough that the short test
-    summary keeps each failure's message whole."""
-    monkeypatch.setenv("COLUMNS", "250")
+    """pytest's ``pytester``, its output the same on every machine."""
+    plain_terminal(monkeypatch)
     return pytester
 
 
