@@ -19,7 +19,7 @@ import pytest
 
 import goroutines
 import goroutines.time as gtime
-from goroutines import Chan, atomic, context, go, run, select, semaphore, sync
+from goroutines import Chan, atomic, context, go, run, runtime, select, semaphore, sync
 from goroutines._race import detector as race
 from goroutines._race import reported
 from goroutines.testing import verify_none
@@ -126,6 +126,118 @@ def test_a_global_and_list_items_are_locations(
     assert "item 1 of list" not in err
     assert f"global 'counter' of module {__name__}" in err
     assert err.count("WARNING: DATA RACE") == 2, err
+
+
+def test_a_repeat_in_the_same_epoch_is_checked_again_after_another_goroutine_s_access(
+    procs: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The writer writes x twice in one epoch, at two lines; the reader reads it
+    # in between (``steps`` orders them with no happens-before edge: the
+    # detector never sees it). The second write must not take the fast path
+    # of the first one's epoch: both writes race with the read, two reports.
+    box = Box()
+    steps: list[str] = []
+
+    def main() -> None:
+        wg = sync.WaitGroup()
+
+        def writer() -> None:
+            write_x(box)
+            steps.append("written")
+            while len(steps) < 2:
+                runtime.gosched()
+            race.write_attr(box, "x").x = 2  # the second write, at its own line
+
+        def reader() -> None:
+            while not steps:
+                runtime.gosched()
+            read_x(box)
+            steps.append("read")
+
+        wg.go(writer)
+        wg.go(reader)
+        wg.wait()
+
+    err = races_in(main, procs, capfd)
+    assert err.count("WARNING: DATA RACE") == 2, err
+    assert err.count("Previous read at attribute 'x'") == 1, err
+
+
+def test_an_access_after_a_goroutine_s_first_edges_is_ordered_by_its_later_ones(
+    procs: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The writer synchronises (receives) before it first touches shared
+    # state: its time is left out of the clocks until then ("silent actors"),
+    # and its send after the write must still order the write.
+    box = Box()
+
+    def main() -> None:
+        start: Chan[None] = Chan()
+        written: Chan[None] = Chan()
+
+        def writer() -> None:
+            start.recv()
+            write_x(box)
+            written.send(None)
+
+        go(writer)
+        start.send(None)
+        written.recv()
+        read_x(box)
+
+    assert races_in(main, procs, capfd) == ""
+
+
+def test_an_access_after_a_silent_goroutine_s_send_is_not_ordered_by_it(
+    procs: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    box = Box()
+
+    def main() -> None:
+        sent: Chan[None] = Chan()
+        done: Chan[None] = Chan()
+
+        def writer() -> None:
+            sent.send(None)  # before its first access: nothing it does later is ordered
+            write_x(box)
+            done.send(None)
+
+        go(writer)
+        sent.recv()
+        read_x(box)
+        done.recv()
+
+    err = races_in(main, procs, capfd)
+    assert err.count("WARNING: DATA RACE") == 1, err
+
+
+def test_goroutines_that_touch_no_shared_location_stay_out_of_the_clocks(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # A pipeline of stages that only pass values on (as the prime sieve's
+    # filters): the last stage's clock holds none of the stages before it, so
+    # a channel operation does not cost more as the pipeline grows.
+    box = Box()
+    known: list[int] = []
+
+    def main() -> None:
+        write_x(box)  # main is recorded: its entry travels
+        head: Chan[int] = Chan()
+        source = head
+        for _ in range(20):
+            destination: Chan[int] = Chan()
+            go(lambda a, b: b.send(a.recv() + 1), source, destination)
+            source = destination
+        head.send(0)
+        assert source.recv() == 20
+        me = race.active.actor() if race.active is not None else None
+        assert me is not None
+        clock = {**me.clock.base, **me.clock.own}
+        known.extend(tid for tid, time in clock.items() if time and tid != me.tid)
+        read_x(box)
+
+    assert races_in(main, 2, capfd) == ""
+    assert known == [], known  # main's own time comes back to it through the stages
 
 
 def test_a_buffered_channel_as_a_queue_does_not_order_a_waiting_receiver(

@@ -107,7 +107,10 @@ CASES: list[tuple[str, list[tuple[str, Any, Any]]]] = [
     ("del o.a", [("write_attr", OBJ, "a")]),
     ("o.a += 1", [("write_attr", OBJ, "a")]),
     ("return o.n.a", [("read_attr", OBJ, "n"), ("read_attr", "n", "a")]),
-    ("return o.m()", [("read_attr", OBJ, "m")]),
+    ("return o.m()", []),  # a method call: not a read of o.m
+    ("return o.m() + o.a", [("read_attr", OBJ, "a")]),
+    ("return o.n.a.bit_length()", [("read_attr", OBJ, "n"), ("read_attr", "n", "a")]),
+    ("return (o.m,)[0]()", [("read_attr", OBJ, "m"), ("read_item", "tuple", 0)]),  # a value
     ("return d['k']", [("read_item", DCT, "k")]),
     ("d['k'] = 1", [("write_item", DCT, "k")]),
     ("del d['k']", [("write_item", DCT, "k")]),
@@ -286,13 +289,14 @@ def test_super_and_class_cell_still_work() -> None:
             def hello(self):
                 return "a"
         class B(A):
+            suffix = ""
             def hello(self):
-                return super().hello() + __class__.__name__
+                return super().hello() + self.suffix + __class__.__name__
         """,
         sink=recorder,
     )
     assert namespace["B"]().hello() == "aB"
-    assert ("read_attr", "hello") in [(kind, key) for kind, _, key in recorder.events]
+    assert ("read_attr", "suffix") in [(kind, key) for kind, _, key in recorder.events]
 
 
 def test_coroutines_keep_working() -> None:
@@ -1030,7 +1034,7 @@ def test_instrument_loaded_switches_functions_and_methods(
     ]
     assert calls == [1, 1, 2, [3], 4, 5, 6, 7, 9]
     assert [key for _, _, key in hook.events] == [
-        "a", "a", "b", "append", "c", "d", "e", "f", "g", "i"
+        "a", "a", "b", "c", "d", "e", "f", "g", "i"
     ]  # fmt: skip
     assert c.cached == 8 and hook.events[-1][2] == "h"
     assert module.comprehension([3, 4]) == [3, 4]

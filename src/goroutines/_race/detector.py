@@ -23,12 +23,26 @@ clock into the child's. Some edges are made on behalf of a waiter that is
 parked (``sync_with``, ``acquire_for``): its clock is changed while it does
 not run, under ``_lock``.
 
+Silent actors: an actor's time enters clocks (``Clock.see``: a release, a
+rendezvous, ``go``) only once it has made a recorded access. Before that, no
+clock needs it: a clock's entry for ``tid`` is only ever compared with the
+epochs of ``tid``'s recorded accesses, and an entry below the first of them
+answers as 0 does. So goroutines that only pass values on (the prime sieve's
+filters) keep the clocks small, and a channel operation costs the same
+however many of them there are; once one touches shared state, its time
+travels as Go's does.
+
 Shadow state: each location (container, key) has a ``_Cell``: the last write
 (actor, epoch, stack) and the reads since it (actor -> epoch, stack). An
 access races with a recorded one of another actor that it does not happen
-after: ``clock[tid] < epoch``. FastTrack's same-epoch case (``_same_epoch``)
-is looked at first, without the lock: an access that adds nothing returns
-there, before any stack is taken. Locations are keyed by ``id(container)``; so
+after: ``clock[tid] < epoch``. FastTrack's same-epoch case comes first, in
+two steps, without the lock. The sinks (``_seen``) compare the cell's marks
+with the actor's epoch token: the cell's last recorded change was that
+actor's write in this epoch (then any repeat adds nothing), or its read (then
+a repeated read adds nothing); any other actor's recorded access replaces
+the marks, and a new epoch has a new token. Past that, ``access`` looks at
+the cell itself (``_same_epoch``). Either way, an access that adds nothing
+returns before any stack is taken. Locations are keyed by ``id(container)``; so
 that a dead container's history never meets a new object at the same
 address, a container that takes weak references is watched by one
 (``_track``: its death queues its id in ``_dead``, dropped at the next
@@ -89,9 +103,11 @@ class Clock:
         time = self.own.get(tid)
         return self.base.get(tid, 0) if time is None else time
 
-    def raise_to(self, tid: int, time: int) -> None:
-        if self.get(tid) < time:
-            self.own[tid] = time
+    def see(self, actor: Actor) -> None:
+        """Raise ``actor``'s entry to its current time, unless it has never
+        made a recorded access (see "Silent actors" in the module docstring)."""
+        if actor.recorded and self.get(actor.tid) < actor.time:
+            self.own[actor.tid] = actor.time
 
     def join(self, other: Clock) -> None:
         own, base = self.own, self.base
@@ -119,11 +135,16 @@ class Actor:
     its ``tid``, its current epoch ``time``, and what it has seen of the
     others (``clock``)."""
 
-    __slots__ = ("callers", "clock", "created", "g", "label", "seen", "thread", "tid", "time")
+    __slots__ = (
+        "callers", "clock", "created", "g", "label", "recorded", "seen", "thread", "tid",
+        "time", "token",
+    )  # fmt: skip
 
     def __init__(self, tid: int, clock: Clock, label: str, created: Stack | None) -> None:
         self.tid = tid
         self.time = 1
+        self.token = object()  # this epoch's, for the cells' marks
+        self.recorded = False  # whether an access of its was ever recorded in a cell
         self.clock = clock
         # The stack of the frame that last accessed shared state, but that
         # frame's own line (``seen``: its id and its caller's, ``callers``):
@@ -136,6 +157,11 @@ class Actor:
         self.g: Any = None
         self.thread: threading.Thread | None = None
 
+    def tick(self) -> None:
+        """Start the next epoch (the caller holds the detector's lock)."""
+        self.time += 1
+        self.token = object()
+
     def state(self) -> str:
         if self.g is not None:
             return "finished" if self.g.state == DEAD else "running"
@@ -144,11 +170,17 @@ class Actor:
 
 
 class _Cell:
-    __slots__ = ("reads", "write")
+    """A location's shadow state: the last write and the reads since, and the
+    marks that the sinks' fast path compares with the accessing actor's epoch
+    ``token`` (a read, or a write, by that actor in that epoch adds nothing)."""
+
+    __slots__ = ("fast_read", "fast_write", "reads", "write")
 
     def __init__(self) -> None:
         self.write: tuple[Actor, int, Stack] | None = None
         self.reads: dict[int, tuple[Actor, int, Stack]] | None = None
+        self.fast_read: object = None
+        self.fast_write: object = None
 
 
 def stack_of(frame: FrameType | None) -> Stack:
@@ -230,7 +262,7 @@ class Detector:
             if parent is not None:
                 with self._lock:
                     clock = parent.clock.copy()
-                    clock.raise_to(parent.tid, parent.time)
+                    clock.see(parent)
             actor = self._new_actor(clock, "main goroutine", None)
         else:
             actor = self._new_actor(Clock({}, {}), f"goroutine {g.id}", None)
@@ -244,8 +276,9 @@ class Detector:
         """``go``: the new goroutine ``g`` starts with its creator's clock."""
         parent = self.actor()
         with self._lock:
-            clock = Clock(parent.clock.freeze(), {parent.tid: parent.time})
-            parent.time += 1
+            clock = Clock(parent.clock.freeze(), {})
+            clock.see(parent)
+            parent.tick()
         child = self._new_actor(clock, f"goroutine {g.id}", stack_of(sys._getframe(1)))
         child.g = g
         g.race = child
@@ -280,8 +313,8 @@ class Detector:
             clock = self._syncs[sync] = actor.clock.copy()
         else:
             clock.join(actor.clock)
-        clock.raise_to(actor.tid, actor.time)
-        actor.time += 1
+        clock.see(actor)
+        actor.tick()
 
     def _owner(self, waiter: Any) -> Actor:
         """The actor of a parked waiter record: a G, a select's case of one,
@@ -304,11 +337,11 @@ class Detector:
         with self._lock:
             mine = me.clock.copy()
             me.clock.join(other.clock)
-            me.clock.raise_to(other.tid, other.time)
+            me.clock.see(other)
             other.clock.join(mine)
-            other.clock.raise_to(me.tid, me.time)
-            me.time += 1
-            other.time += 1
+            other.clock.see(me)
+            me.tick()
+            other.tick()
 
     def acquire_for(self, waiter: Any, sync: Any) -> None:
         """``acquire(sync)`` on behalf of a parked waiter (a close wakes it)."""
@@ -325,7 +358,7 @@ class Detector:
         other = self._owner(g)
         with self._lock:
             me.clock.join(other.clock)
-            me.clock.raise_to(other.tid, other.time)
+            me.clock.see(other)
 
     # ---- channels (called under the channel's lock) --------------------------------
 
@@ -373,7 +406,7 @@ class Detector:
         g = worker.current if worker is not None else None
         actor = g.race if g is not None and hasattr(g, "race") else self.actor()
         table = self._attrs if kind == ATTR else self._cells
-        cells = table.get(id(container))
+        cells = table.get(id(container)) if not self._dead else None
         if cells is not None:
             try:
                 cell = cells.get(key)
@@ -408,6 +441,7 @@ class Detector:
             stack = ((frame.f_code, frame.f_lineno), *actor.callers)
             if last is not None and last[0] is not actor and clock.get(last[0].tid) < last[1]:
                 self._report(container, key, kind, write, actor, stack, last, prior_write=True)
+            actor.recorded = True
             if write:
                 if reads:
                     for prior in reads.values():
@@ -417,10 +451,12 @@ class Detector:
                             )
                 cell.write = (actor, now, stack)
                 cell.reads = None
+                cell.fast_read = cell.fast_write = actor.token
             else:
                 if cell.reads is None:
                     cell.reads = {}
                 cell.reads[actor.tid] = (actor, now, stack)
+                cell.fast_read, cell.fast_write = actor.token, None
 
     def _track(
         self, container: Any, ident: int, table: dict[int, dict[Any, _Cell]]
@@ -539,52 +575,60 @@ def describe(container: Any, key: Any, kind: int) -> str:
 active: Detector | None = None  # the session's detector, while one is on
 
 
-def read_attr(obj: Any, name: str) -> Any:
+def _seen(container: Any, key: Any, kind: int, write: bool) -> None:
+    """What every sink does: an access by its caller's caller (the user's
+    code) to ``container``'s location ``key``. The fast path comes first,
+    before any frame is looked at: by the marks of the location's cell, the
+    calling goroutine's access in its current epoch adds nothing. Anything
+    missing (no cell yet, a plain thread, a goroutine without an actor, an
+    unhashable key), or a dead container not yet dropped, sends the access
+    to ``Detector.access``."""
     detector = active
-    if detector is not None:
-        if type(obj) is ModuleType:
-            detector.access(obj.__dict__, name, GLOBAL, False, sys._getframe(1))
-        else:
-            detector.access(obj, name, ATTR, False, sys._getframe(1))
+    if detector is None:
+        return
+    try:
+        cell = (detector._attrs if kind == ATTR else detector._cells)[id(container)][key]
+        token = tls.worker.current.race.token
+    except (KeyError, AttributeError, TypeError):
+        pass
+    else:
+        if (cell.fast_write if write else cell.fast_read) is token and not detector._dead:
+            return
+    detector.access(container, key, kind, write, sys._getframe(2))
+
+
+def read_attr(obj: Any, name: str) -> Any:
+    if type(obj) is ModuleType:
+        _seen(obj.__dict__, name, GLOBAL, False)
+    else:
+        _seen(obj, name, ATTR, False)
     return obj
 
 
 def write_attr(obj: Any, name: str) -> Any:
-    detector = active
-    if detector is not None:
-        if type(obj) is ModuleType:
-            detector.access(obj.__dict__, name, GLOBAL, True, sys._getframe(1))
-        else:
-            detector.access(obj, name, ATTR, True, sys._getframe(1))
+    if type(obj) is ModuleType:
+        _seen(obj.__dict__, name, GLOBAL, True)
+    else:
+        _seen(obj, name, ATTR, True)
     return obj
 
 
 def read_item(obj: Any, key: Any) -> Any:
-    detector = active
-    if detector is not None:
-        detector.access(obj, key, ITEM, False, sys._getframe(1))
+    _seen(obj, key, ITEM, False)
     return obj
 
 
 def write_item(obj: Any, key: Any) -> Any:
-    detector = active
-    if detector is not None:
-        detector.access(obj, key, ITEM, True, sys._getframe(1))
+    _seen(obj, key, ITEM, True)
     return obj
 
 
 def read_global(name: str) -> None:
-    detector = active
-    if detector is not None:
-        frame = sys._getframe(1)
-        detector.access(frame.f_globals, name, GLOBAL, False, frame)
+    _seen(sys._getframe(1).f_globals, name, GLOBAL, False)
 
 
 def write_global(name: str) -> None:
-    detector = active
-    if detector is not None:
-        frame = sys._getframe(1)
-        detector.access(frame.f_globals, name, GLOBAL, True, frame)
+    _seen(sys._getframe(1).f_globals, name, GLOBAL, True)
 
 
 class Cells:
@@ -602,12 +646,8 @@ def cells() -> Cells:
 
 
 def read_cell(token: Cells, name: str) -> None:
-    detector = active
-    if detector is not None:
-        detector.access(token, name, CELL, False, sys._getframe(1))
+    _seen(token, name, CELL, False)
 
 
 def write_cell(token: Cells, name: str) -> None:
-    detector = active
-    if detector is not None:
-        detector.access(token, name, CELL, True, sys._getframe(1))
+    _seen(token, name, CELL, True)

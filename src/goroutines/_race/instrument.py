@@ -21,6 +21,8 @@ Why an import hook that rewrites syntax trees
 Rewrite rules (``R`` stands for ``__goroutines_race__``, ``T`` for the temporary
 ``__gr_t__``; the object is evaluated before the key, the key before the call):
   ``o.a``  (load)                 ``R.read_attr(o, 'a').a``
+  ``o.m(...)``                     unchanged but for ``o`` and the arguments: a method call
+                                  (see "What is not seen")
   ``o.a = v``, ``del o.a``          ``R.write_attr(o, 'a').a = v``, ``del R.write_attr(o, 'a').a``
   ``o.a += v``                    ``R.write_attr(o, 'a').a += v``  (one write: it subsumes the read)
   ``o[k]`` (load)                 ``R.read_item(o, (T := k))[T]`` (``[k]`` if a constant or name)
@@ -76,6 +78,13 @@ it instruments)
   ``instrument_loaded`` and are not reachable from the module (see there),
   and by a module nested too deeply to rewrite (an attribute chain hundreds
   long: it is imported as it is, with a ``RuntimeWarning``).
+  The lookup of the method in a call ``o.m(...)`` is not a read of ``o.m``:
+  it is nearly always a method of ``o``'s class (or a C method, such as a
+  list's ``append``), which nobody writes; recording it would cost every
+  method call a shadow access for no report (Go's method calls read no
+  memory either). So a function stored in an attribute and called as
+  ``o.f()``, while another goroutine assigns ``o.f``, is not reported
+  (``g = o.f; g()`` is).
   Also: attribute reads done by ``match`` class patterns, ``getattr``/``setattr``
   and other built-ins, and a global's store inside a tuple target is reported
   after the statement's other stores.
@@ -531,6 +540,17 @@ class _Rewriter(ast.NodeTransformer):
         return self._comprehension(node, ["key", "value"])
 
     # -- attributes and items
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        function = node.func
+        if isinstance(function, ast.Attribute):  # o.m(...): o is seen, the lookup of m is not
+            function.value = self._expr(function.value)
+        else:
+            node.func = self._expr(function)
+        node.args = [self._expr(arg) for arg in node.args]
+        for keyword in node.keywords:
+            keyword.value = self._expr(keyword.value)
+        return node
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         node.value = self._expr(node.value)
