@@ -5,11 +5,15 @@
 In one process, with ``gomaxprocs`` 1, each repetition runs every workload
 plain and instrumented under the detector (alternating which goes first) and
 prints the medians and the slowdown (race / plain; issue 11's target: at
-most 10x):
+most 10x), with the compiled sinks (``_sink.c``, where built) and with
+detector.py's Python ones (``race (py)``):
 
 - ``pingpong``: round trips over two unbuffered channels (per round trip);
-- ``sieve``: Go's concurrent prime sieve up to the 300th prime (total; not
-  ``run.py``'s 1,000th: under the detector that takes minutes per run here);
+- ``sieve``: Go's concurrent prime sieve up to the 300th prime (total);
+- ``sieve+``: the same, each filter also counting what it passes on in an
+  object of its own: every filter then makes recorded accesses, and its
+  time travels in the vector clocks (the detector's "silent actors" are
+  those that never do), so a channel operation costs O(filters);
 - ``cpu``: 4 goroutines each run a pure-Python loop over its own object's
   attributes and its own list's items (per step: 2 attribute and 2 item
   accesses, race-free).
@@ -38,13 +42,15 @@ import statistics
 import sys
 import timeit
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from goroutines import run, runtime
+from goroutines._race import detector, sink
 from goroutines._runtime import hooks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SINKS = [name for name in sink.__all__ if name.startswith(("read_", "write_"))]
 
 
 def load_plain() -> Any:
@@ -70,17 +76,38 @@ def check_seen(instrumented: Any) -> None:
     assert runtime.races() > before and "WARNING: DATA RACE" in err.getvalue(), err.getvalue()
 
 
+@contextlib.contextmanager
+def python_sinks() -> Iterator[None]:
+    """Run instrumented code with detector.py's sink functions (the Python
+    reference) in place of the compiled ones: ``sink``'s names rebound."""
+    compiled = {name: getattr(sink, name) for name in SINKS}
+    for name in SINKS:
+        setattr(sink, name, getattr(detector, name))
+    try:
+        yield
+    finally:
+        for name, function in compiled.items():
+            setattr(sink, name, function)
+
+
 def measure(
     name: str, plain: Callable[[bool], float], racy: Callable[[bool], float], repeat: int
-) -> tuple[float, float]:
-    """Medians (seconds) of ``repeat`` plain and race runs, alternating."""
-    times: dict[bool, list[float]] = {False: [], True: []}
+) -> list[float]:
+    """Medians (seconds) of ``repeat`` runs each: plain, race, and race with
+    the Python sinks, in a rotating order."""
+    times: list[list[float]] = [[], [], []]
     for index in range(repeat):
-        for race in (False, True) if index % 2 == 0 else (True, False):
+        for which in (index % 3, (index + 1) % 3, (index + 2) % 3):
             before = runtime.races()
-            times[race].append((racy if race else plain)(race))
+            if which == 0:
+                times[0].append(plain(False))
+            elif which == 1:
+                times[1].append(racy(True))
+            else:
+                with python_sinks():
+                    times[2].append(racy(True))
             assert runtime.races() == before, f"{name}: a race was reported"
-    return statistics.median(times[False]), statistics.median(times[True])
+    return [statistics.median(t) for t in times]
 
 
 class _CountingModule(types.ModuleType):
@@ -131,15 +158,22 @@ def main() -> None:
          lambda m: lambda race: m.ping_pong(pings, race)),
         ("sieve", f"{primes:,} primes", "ms total", 1e3,
          lambda m: lambda race: m.sieve(primes, race)),
+        ("sieve+", f"{primes:,} primes, tallied", "ms total", 1e3,
+         lambda m: lambda race: m.sieve(primes, race, tallied=True)),
         ("cpu", f"{goroutines} x {steps:,} steps", "µs per step", 1e6 / (goroutines * steps),
          lambda m: lambda race: m.cpu(goroutines, steps, race)),
     ]  # fmt: skip
-    print(f"{'workload':<10} {'size':<22} {'plain':>10} {'race':>10}  {'slowdown':>8}  unit")
+    print(f"sinks: compiled {sink.COMPILED}; race (py): detector.py's Python sinks")
+    print(
+        f"{'workload':<10} {'size':<22} {'plain':>10} {'race':>10}  {'slowdown':>8}"
+        f" {'race (py)':>10}  {'slowdown':>8}  unit"
+    )
     for name, size, unit, factor, make in rows:
-        base, raced = measure(name, make(plain), make(instrumented), args.repeat)
+        workloads = make(plain), make(instrumented)
+        base, raced, pure = measure(name, *workloads, args.repeat)
         print(
             f"{name:<10} {size:<22} {base * factor:>10.2f} {raced * factor:>10.2f}  "
-            f"{raced / base:>7.1f}x  {unit}"
+            f"{raced / base:>7.1f}x {pure * factor:>10.2f}  {pure / base:>7.1f}x  {unit}"
         )
 
     checks = race_checks_per_round_trip(plain, pings)

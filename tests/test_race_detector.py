@@ -2,8 +2,10 @@
 happens-before edges of every primitive.
 
 Instrumented code calls ``read_attr``/``write_attr``/... before each access
-(``goroutines._race.instrument``); here the tests call them by hand, so each
-test says exactly which accesses happen. A racy program must be reported
+(``goroutines._race.instrument``); here the tests call them by hand (``R``),
+so each test says exactly which accesses happen. Every test runs with both
+implementations of those functions: detector.py's, the reference, and the
+compiled ones (``_sink.c``). A racy program must be reported
 once per pair of code locations, with ``gomaxprocs`` 1 as with 2 (races are
 logical, not physical); a race-free one must stay quiet.
 """
@@ -11,6 +13,7 @@ logical, not physical); a race-free one must stay quiet.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,10 +24,22 @@ import goroutines
 import goroutines.time as gtime
 from goroutines import Chan, atomic, context, go, run, runtime, select, semaphore, sync
 from goroutines._race import detector as race
-from goroutines._race import reported
+from goroutines._race import reported, sink
 from goroutines.testing import verify_none
 
 pytestmark = pytest.mark.timeout(60)
+
+R: Any = race  # the sink functions the tests call (``sinks`` picks them)
+
+
+@pytest.fixture(autouse=True, params=["python", "compiled"])
+def sinks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param == "compiled":
+        if not sink.COMPILED:
+            if sink.PURE_PYTHON:
+                pytest.skip("GOROUTINES_PURE_PYTHON is set: the Python sinks only")
+            pytest.fail("the compiled sinks (goroutines._race._sink) were not built")
+        monkeypatch.setattr(sys.modules[__name__], "R", sink)
 
 
 class Box:
@@ -52,11 +67,11 @@ def races_in(fn: Callable[[], Any], procs: int, capfd: pytest.CaptureFixture[str
 
 
 def write_x(box: Box) -> None:
-    race.write_attr(box, "x").x = 1
+    R.write_attr(box, "x").x = 1
 
 
 def read_x(box: Box) -> Any:
-    return race.read_attr(box, "x").x
+    return R.read_attr(box, "x").x
 
 
 # ---- racy programs: reported -------------------------------------------------------
@@ -111,9 +126,9 @@ def test_a_global_and_list_items_are_locations(
         done: Chan[None] = Chan()
 
         def worker(i: int) -> None:
-            race.write_item(items, 0)[0] = i  # both write item 0: a race
-            race.read_item(items, 1)  # both only read item 1: no race
-            race.write_global("counter")  # both write the global: a race
+            R.write_item(items, 0)[0] = i  # both write item 0: a race
+            R.read_item(items, 1)  # both only read item 1: no race
+            R.write_global("counter")  # both write the global: a race
             done.send(None)
 
         go(worker, 1)
@@ -146,7 +161,7 @@ def test_a_repeat_in_the_same_epoch_is_checked_again_after_another_goroutine_s_a
             steps.append("written")
             while len(steps) < 2:
                 runtime.gosched()
-            race.write_attr(box, "x").x = 2  # the second write, at its own line
+            R.write_attr(box, "x").x = 2  # the second write, at its own line
 
         def reader() -> None:
             while not steps:
@@ -431,7 +446,7 @@ def test_a_buffered_channel_as_a_semaphore_is_race_free(
 
         def inc() -> None:
             sem.send(None)
-            race.write_attr(box, "x").x += 1
+            R.write_attr(box, "x").x += 1
             sem.recv()
 
         for _ in range(10):

@@ -429,7 +429,7 @@ def _instrumented(program: _Program, module: types.ModuleType) -> types.CodeType
     """The program's code rewritten for the race detector, from its source
     (as the detector's import hook rewrites the modules it imports); its
     plain code if it has no source."""
-    from goroutines._race import detector, instrument
+    from goroutines._race import instrument, sink
 
     loader = program.module_attrs.get("__loader__")
     spec = program.module_attrs.get("__spec__")
@@ -437,7 +437,7 @@ def _instrumented(program: _Program, module: types.ModuleType) -> types.CodeType
     source = get_source(spec.name if spec is not None else "__main__") if get_source else None
     if source is None:
         return program.code
-    module.__dict__[instrument.SINK] = detector
+    module.__dict__[instrument.SINK] = sink
     return instrument.compile_source(source, program.code.co_filename)
 
 

@@ -50,7 +50,7 @@ import pytest
 from _pytest.assertion.rewrite import AssertionRewritingHook, rewrite_asserts
 
 from . import _race
-from ._race import detector, instrument
+from ._race import detector, instrument, sink
 from ._runtime import codekind
 
 
@@ -173,5 +173,5 @@ class _Loader(importlib.machinery.SourceFileLoader):
         names: Any = getattr(self._hook, "_rewritten_names", None)
         if isinstance(names, dict):  # pytest's record of what it rewrote (it warns otherwise)
             names[module.__name__] = Path(self.path)
-        module.__dict__[instrument.SINK] = detector
+        module.__dict__[instrument.SINK] = sink
         super().exec_module(module)

@@ -62,18 +62,18 @@ def reported() -> int:
 @contextlib.contextmanager
 def session(runtime: Any, main: Callable[..., Any]) -> Iterator[None]:
     """Detect races while a run is active (see the module docstring)."""
-    from . import detector, instrument
+    from . import instrument, sink
 
     if _process is not None:  # the process-wide session covers this run already
         module = sys.modules.get(getattr(main, "__module__", ""))
         if module is not None and instrument.SINK not in vars(module):
-            instrument.instrument_loaded(module, detector)
+            instrument.instrument_loaded(module, sink)
         yield
         return
     found = _open(None)
     for module in {sys.modules.get("__main__"), sys.modules.get(getattr(main, "__module__", ""))}:
         if module is not None:
-            instrument.instrument_loaded(module, detector)
+            instrument.instrument_loaded(module, sink)
     try:
         yield
     finally:
@@ -112,13 +112,13 @@ def options(gorace: str) -> dict[str, tuple[str, ...]]:
 
 
 def _open(out: TextIO | None) -> Detector:
-    from . import _threads, detector, instrument
+    from . import _threads, detector, instrument, sink
 
     filters = options(os.environ.get("GORACE", ""))
     found = detector.Detector(out)
-    detector.active = found
+    detector.activate(found)
     hooks.race = found
-    instrument.install(detector, filters["include"], filters["exclude"])
+    instrument.install(sink, filters["include"], filters["exclude"])
     _threads.watch(found)
     return found
 
@@ -130,7 +130,7 @@ def _close(found: Detector) -> int:
     _threads.unwatch()
     instrument.uninstall()
     hooks.race = None
-    detector.active = None
+    detector.activate(None)
     _reported += found.count
     return found.count
 

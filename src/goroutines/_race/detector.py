@@ -573,6 +573,20 @@ def describe(container: Any, key: Any, kind: int) -> str:
 # ---- the functions instrumented code calls (``__goroutines_race__``) ---------------
 
 active: Detector | None = None  # the session's detector, while one is on
+# What the compiled sinks (``_sink.c``) read of it, in one object: the detector,
+# its ``_attrs`` and ``_cells`` tables and its ``_dead`` queue; None while none is on.
+_sink_state: (
+    tuple[Detector, dict[int, dict[Any, _Cell]], dict[int, dict[Any, _Cell]], deque[int]] | None
+) = None
+
+
+def activate(detector: Detector | None) -> None:
+    """Make ``detector`` the session's (None: end it)."""
+    global active, _sink_state
+    active = detector
+    _sink_state = (
+        None if detector is None else (detector, detector._attrs, detector._cells, detector._dead)
+    )
 
 
 def _seen(container: Any, key: Any, kind: int, write: bool) -> None:
@@ -597,7 +611,7 @@ def _seen(container: Any, key: Any, kind: int, write: bool) -> None:
     detector.access(container, key, kind, write, sys._getframe(2))
 
 
-def read_attr(obj: Any, name: str) -> Any:
+def read_attr(obj: Any, name: str, /) -> Any:
     if type(obj) is ModuleType:
         _seen(obj.__dict__, name, GLOBAL, False)
     else:
@@ -605,7 +619,7 @@ def read_attr(obj: Any, name: str) -> Any:
     return obj
 
 
-def write_attr(obj: Any, name: str) -> Any:
+def write_attr(obj: Any, name: str, /) -> Any:
     if type(obj) is ModuleType:
         _seen(obj.__dict__, name, GLOBAL, True)
     else:
@@ -613,21 +627,21 @@ def write_attr(obj: Any, name: str) -> Any:
     return obj
 
 
-def read_item(obj: Any, key: Any) -> Any:
+def read_item(obj: Any, key: Any, /) -> Any:
     _seen(obj, key, ITEM, False)
     return obj
 
 
-def write_item(obj: Any, key: Any) -> Any:
+def write_item(obj: Any, key: Any, /) -> Any:
     _seen(obj, key, ITEM, True)
     return obj
 
 
-def read_global(name: str) -> None:
+def read_global(name: str, /) -> None:
     _seen(sys._getframe(1).f_globals, name, GLOBAL, False)
 
 
-def write_global(name: str) -> None:
+def write_global(name: str, /) -> None:
     _seen(sys._getframe(1).f_globals, name, GLOBAL, True)
 
 
@@ -645,9 +659,9 @@ def cells() -> Cells:
     return Cells(sys._getframe(1).f_code.co_qualname)
 
 
-def read_cell(token: Cells, name: str) -> None:
+def read_cell(token: Cells, name: str, /) -> None:
     _seen(token, name, CELL, False)
 
 
-def write_cell(token: Cells, name: str) -> None:
+def write_cell(token: Cells, name: str, /) -> None:
     _seen(token, name, CELL, True)
