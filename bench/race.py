@@ -5,8 +5,9 @@
 In one process, with ``gomaxprocs`` 1, each repetition runs every workload
 plain and instrumented under the detector (alternating which goes first) and
 prints the medians and the slowdown (race / plain; issue 11's target: at
-most 10x), with the compiled sinks (``_sink.c``, where built) and with
-detector.py's Python ones (``race (py)``):
+most 10x), with the detector's compiled functions (``_sink.c``, where
+built: the sinks and the clocks' inner loop) and with detector.py's Python
+ones, the reference (``race (py)``):
 
 - ``pingpong``: round trips over two unbuffered channels (per round trip);
 - ``sieve``: Go's concurrent prime sieve up to the 300th prime (total);
@@ -78,16 +79,20 @@ def check_seen(instrumented: Any) -> None:
 
 @contextlib.contextmanager
 def python_sinks() -> Iterator[None]:
-    """Run instrumented code with detector.py's sink functions (the Python
-    reference) in place of the compiled ones: ``sink``'s names rebound."""
+    """Run instrumented code with detector.py's Python functions (the
+    reference) in place of the compiled ones: ``sink``'s names rebound, and
+    the clocks' inner loop."""
     compiled = {name: getattr(sink, name) for name in SINKS}
+    compiled_join = detector._raise_all
     for name in SINKS:
         setattr(sink, name, getattr(detector, name))
+    detector._raise_all = detector._raise_all_python
     try:
         yield
     finally:
         for name, function in compiled.items():
             setattr(sink, name, function)
+        detector._raise_all = compiled_join
 
 
 def measure(
@@ -163,7 +168,7 @@ def main() -> None:
         ("cpu", f"{goroutines} x {steps:,} steps", "µs per step", 1e6 / (goroutines * steps),
          lambda m: lambda race: m.cpu(goroutines, steps, race)),
     ]  # fmt: skip
-    print(f"sinks: compiled {sink.COMPILED}; race (py): detector.py's Python sinks")
+    print(f"compiled: {detector.COMPILED}; race (py): with detector.py's Python functions")
     print(
         f"{'workload':<10} {'size':<22} {'plain':>10} {'race':>10}  {'slowdown':>8}"
         f" {'race (py)':>10}  {'slowdown':>8}  unit"

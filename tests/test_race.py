@@ -66,6 +66,56 @@ def test_an_excluded_module_is_not_instrumented(tmp_path: Path, gorace: str, rac
     assert proc.returncode == (66 if races else 0), proc.stderr
 
 
+COUNTER_MODULE = """\
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def bump(self):
+        self.n += 1
+"""
+
+APP = """\
+import goroutines
+from goroutines import sync
+
+import counters  # imported before the detector comes on
+
+
+def main():
+    counter = counters.Counter()
+    wg = sync.WaitGroup()
+    for _ in range(2):
+        wg.go(counter.bump)
+    wg.wait()
+
+
+goroutines.run(main, gomaxprocs=1, race=True)
+print("races:", goroutines.runtime.races())
+"""
+
+
+@pytest.mark.parametrize(("gorace", "races"), [("", 1), ("exclude=counters", 0)])
+def test_run_race_sees_user_modules_imported_before_it(
+    tmp_path: Path, gorace: str, races: int
+) -> None:
+    (tmp_path / "counters.py").write_text(COUNTER_MODULE)
+    (tmp_path / "app.py").write_text(APP)
+    proc = subprocess.run(
+        [sys.executable, "app.py"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env={**os.environ, "GORACE": gorace},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"races: {races}\n"
+    assert proc.stderr.count("WARNING: DATA RACE") == races, proc.stderr
+    if races:
+        assert "  Counter.bump()\n      " + str(tmp_path / "counters.py") + ":6" in proc.stderr
+
+
 # ---- the seed's counter: 1,000 goroutines, counter += 1 ------------------------------------
 
 SEED = """\

@@ -4,8 +4,8 @@ happens-before edges of every primitive.
 Instrumented code calls ``read_attr``/``write_attr``/... before each access
 (``goroutines._race.instrument``); here the tests call them by hand (``R``),
 so each test says exactly which accesses happen. Every test runs with both
-implementations of those functions: detector.py's, the reference, and the
-compiled ones (``_sink.c``). A racy program must be reported
+implementations of those functions and of the clocks' inner loop:
+detector.py's, the reference, and the compiled ones (``_sink.c``). A racy program must be reported
 once per pair of code locations, with ``gomaxprocs`` 1 as with 2 (races are
 logical, not physical); a race-free one must stay quiet.
 """
@@ -34,12 +34,16 @@ R: Any = race  # the sink functions the tests call (``sinks`` picks them)
 
 @pytest.fixture(autouse=True, params=["python", "compiled"])
 def sinks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    if request.param == "compiled":
-        if not sink.COMPILED:
-            if sink.PURE_PYTHON:
-                pytest.skip("GOROUTINES_PURE_PYTHON is set: the Python sinks only")
-            pytest.fail("the compiled sinks (goroutines._race._sink) were not built")
-        monkeypatch.setattr(sys.modules[__name__], "R", sink)
+    """detector.py's Python functions, or the compiled ones (``_sink.c``):
+    the sinks, and the clocks' inner loop (``_raise_all``)."""
+    if request.param == "python":
+        monkeypatch.setattr(race, "_raise_all", race._raise_all_python)
+        return
+    if not race.COMPILED:
+        if race.PURE_PYTHON:
+            pytest.skip("GOROUTINES_PURE_PYTHON is set: the Python functions only")
+        pytest.fail("the compiled sinks (goroutines._race._sink) were not built")
+    monkeypatch.setattr(sys.modules[__name__], "R", sink)
 
 
 class Box:

@@ -865,9 +865,9 @@ def test_hook_leaves_stdlib_site_packages_and_this_package_alone(hook: Recorder)
     path = importlib.import_module("goroutines").__path__
     spec = importlib.machinery.PathFinder.find_spec("goroutines.errgroup", path)
     assert spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader
-    assert type(instrument._Finder(hook, ("goroutines",), ())._instrumented(spec, True).loader) is (
-        importlib.machinery.SourceFileLoader
-    )
+    finder = instrument._Finder(hook, ("goroutines",), ())
+    assert type(finder._instrumented(spec).loader) is importlib.machinery.SourceFileLoader
+    assert not finder.wanted("goroutines.errgroup", spec.origin)
 
 
 def test_include_and_exclude_by_name(hook: Recorder, user_dir: Callable[..., str]) -> None:

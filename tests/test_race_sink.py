@@ -24,11 +24,11 @@ SINKS = ("read_attr", "write_attr", "read_item", "write_item", "read_global", "w
 
 
 def test_the_compiled_sinks_are_used_unless_pure_python_is_asked_for() -> None:
-    if sink.PURE_PYTHON:
-        assert not sink.COMPILED
+    if detector.PURE_PYTHON:
+        assert not detector.COMPILED
         assert all(getattr(sink, name) is getattr(detector, name) for name in SINKS)
     else:
-        assert sink.COMPILED, "goroutines._race._sink was not built (no C compiler?)"
+        assert detector.COMPILED, "goroutines._race._sink was not built (no C compiler?)"
         assert all(getattr(sink, name) is getattr(_sink, name) for name in SINKS)
 
 

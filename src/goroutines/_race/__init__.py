@@ -9,8 +9,9 @@ enters it around a run with ``race=True``. While it is open:
 - ``hooks.race`` is the session's ``detector.Detector``: the primitives
   report their happens-before edges to it;
 - user code is instrumented (``instrument``): modules imported from now
-  on, and the module of ``main`` and ``__main__``, already imported; their
-  attribute, item and global accesses call ``detector``'s access functions;
+  on, and those imported already (``__main__``, the module of ``main``, and
+  every other user module: ``instrument.instrument_imported``); their
+  attribute, item and global accesses call the ``sink`` functions;
 - ``threading.Thread``'s start and join are edges too (``_threads``), as
   ``pthread_create`` and ``pthread_join`` are to ThreadSanitizer.
 
@@ -74,6 +75,7 @@ def session(runtime: Any, main: Callable[..., Any]) -> Iterator[None]:
     for module in {sys.modules.get("__main__"), sys.modules.get(getattr(main, "__module__", ""))}:
         if module is not None:
             instrument.instrument_loaded(module, sink)
+    instrument.instrument_imported()  # the user modules imported before
     try:
         yield
     finally:

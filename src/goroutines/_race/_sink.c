@@ -3,7 +3,8 @@
    What this module owns
      Nothing of its own: these are detector.py's sink functions (read_attr,
      write_attr, read_item, write_item, read_global, write_global, read_cell,
-     write_cell), doing exactly what its Python ``_seen`` does, only faster.
+     write_cell), doing exactly what its Python ``_seen`` does, only faster,
+     and its clocks' inner loop (``raise_all``, ``_raise_all_python``).
      The Python functions are the reference, and run where this module is not
      built or GOROUTINES_PURE_PYTHON is set; the tests run both.
 
@@ -51,6 +52,7 @@ enum { ATTR = 0, ITEM = 1, GLOBAL = 2, CELL = 3 };
 static PyObject *detector_globals; /* detector.py's module dict: "_sink_state" is read per call */
 static PyObject *tls;              /* goroutines._runtime.threads.tls */
 static PyObject *s_sink_state, *s_worker, *s_current, *s_access;
+static PyObject *zero; /* the time of a clock's missing entry */
 
 /* A ``__slots__`` member of exactly one class, read in place (see above). */
 typedef struct {
@@ -299,6 +301,36 @@ write_cell(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return cell("write_cell", args, nargs, 1);
 }
 
+/* raise_all(own, base, part): detector.py's _raise_all_python. Called under the
+   detector's lock, which every change to a clock's dicts holds: the borrowed
+   references cannot go stale meanwhile. */
+static PyObject *
+raise_all(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_args("raise_all", nargs, 3) < 0)
+        return NULL;
+    PyObject *own = args[0], *base = args[1], *part = args[2];
+    if (!PyDict_CheckExact(own) || !PyDict_CheckExact(base) || !PyDict_CheckExact(part)) {
+        PyErr_SetString(PyExc_TypeError, "raise_all(): a clock's parts are dicts");
+        return NULL;
+    }
+    if (part == own)
+        Py_RETURN_NONE; /* a clock raised to itself */
+    Py_ssize_t pos = 0;
+    PyObject *tid, *time;
+    while (PyDict_Next(part, &pos, &tid, &time)) {
+        PyObject *mine = PyDict_GetItemWithError(own, tid);
+        if (mine == NULL && !PyErr_Occurred())
+            mine = PyDict_GetItemWithError(base, tid);
+        if (mine == NULL && PyErr_Occurred())
+            return NULL;
+        int less = PyObject_RichCompareBool(mine != NULL ? mine : zero, time, Py_LT);
+        if (less < 0 || (less && PyDict_SetItem(own, tid, time) < 0))
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* bind(globals, tls, G, Actor, Cell): detector.py's module dict, the
    runtime's thread-locals, and the classes whose slots are read in place. */
 static PyObject *
@@ -329,6 +361,7 @@ static PyMethodDef methods[] = {
     {"write_global", (PyCFunction)(void (*)(void))write_global, METH_FASTCALL, NULL},
     {"read_cell", (PyCFunction)(void (*)(void))read_cell, METH_FASTCALL, NULL},
     {"write_cell", (PyCFunction)(void (*)(void))write_cell, METH_FASTCALL, NULL},
+    {"raise_all", (PyCFunction)(void (*)(void))raise_all, METH_FASTCALL, NULL},
     {"bind", (PyCFunction)(void (*)(void))bind, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
 };
@@ -354,6 +387,8 @@ PyInit__sink(void)
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
     }
+    if (zero == NULL && (zero = PyLong_FromLong(0)) == NULL)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
 #ifdef Py_GIL_DISABLED
     if (m != NULL && PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED) < 0) {

@@ -60,6 +60,7 @@ runs (weakref callbacks only append to ``_dead``).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import weakref
@@ -111,13 +112,9 @@ class Clock:
 
     def join(self, other: Clock) -> None:
         own, base = self.own, self.base
-        for part in (other.base, other.own) if other.base is not base else (other.own,):
-            for tid, time in part.items():
-                mine = own.get(tid)
-                if mine is None:
-                    mine = base.get(tid, 0)
-                if mine < time:
-                    own[tid] = time
+        if other.base is not base:
+            _raise_all(own, base, other.base)
+        _raise_all(own, base, other.own)
 
     def freeze(self) -> dict[int, int]:
         """Fold the overlay into a new base; return the base (to share)."""
@@ -128,6 +125,33 @@ class Clock:
 
     def copy(self) -> Clock:
         return Clock(self.base, dict(self.own))
+
+
+def _raise_all_python(own: dict[int, int], base: dict[int, int], part: dict[int, int], /) -> None:
+    """Raise a clock (``own`` over ``base``) to the entries of ``part``: a
+    join's work, O(len(part)), and most of a channel operation's cost when
+    many goroutines have made recorded accesses (compiled: ``_raise_all``)."""
+    for tid, time in part.items():
+        mine = own.get(tid)
+        if mine is None:
+            mine = base.get(tid, 0)
+        if mine < time:
+            own[tid] = time
+
+
+# The compiled parts (``_sink.c``: this ``_raise_all`` and the sinks, see
+# ``sink``), unless the extension was not built or GOROUTINES_PURE_PYTHON is
+# set to a non-empty value; the Python functions here are the reference.
+PURE_PYTHON = bool(os.environ.get("GOROUTINES_PURE_PYTHON"))
+try:
+    if PURE_PYTHON:
+        raise ImportError("GOROUTINES_PURE_PYTHON is set")
+    from ._sink import raise_all as _raise_all
+except ImportError:
+    COMPILED = False
+    _raise_all = _raise_all_python
+else:
+    COMPILED = True
 
 
 class Actor:

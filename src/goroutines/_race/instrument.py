@@ -779,18 +779,25 @@ class _Finder:
                 return None  # an old-style finder: let the import system ask it
             spec = find(fullname, path, target)
             if spec is not None:
-                return self._instrumented(spec, chosen)
+                return self._instrumented(spec)
         return None
 
-    def _instrumented(
-        self, spec: importlib.machinery.ModuleSpec, chosen: bool | None
-    ) -> importlib.machinery.ModuleSpec:
+    def wanted(self, fullname: str, origin: str) -> bool:
+        """Whether the module ``fullname``, from the file ``origin``, is one to
+        instrument (see ``install``)."""
+        chosen = self.chosen(fullname)
+        kind = codekind.kind(origin)
+        return (
+            chosen is not False
+            and kind != codekind.OURS
+            and (kind == codekind.USER or bool(chosen))
+        )
+
+    def _instrumented(self, spec: importlib.machinery.ModuleSpec) -> importlib.machinery.ModuleSpec:
         if type(spec.loader) is not importlib.machinery.SourceFileLoader or not spec.origin:
             return spec  # no source file, or another tool's loader (pytest's)
-        kind = codekind.kind(spec.origin)
-        if kind == codekind.OURS or (kind != codekind.USER and not chosen):
-            return spec
-        spec.loader = _Loader(spec.name, spec.origin, self)
+        if self.wanted(spec.name, spec.origin):
+            spec.loader = _Loader(spec.name, spec.origin, self)
         return spec
 
 
@@ -868,6 +875,28 @@ def instrument_loaded(module: types.ModuleType, sink: Sink) -> int:
             function.__code__ = new
             switched += 1
     return switched
+
+
+def instrument_imported() -> int:
+    """``instrument_loaded`` for each module already imported from a source
+    file that ``install``'s rules would instrument if it were imported now,
+    and that is not instrumented yet: so that ``run(main, race=True)`` sees
+    the code that ``main`` calls in user modules imported before it (with
+    what ``instrument_loaded`` cannot see). Call it after ``install``; it
+    returns how many modules it instrumented."""
+    finder = _finder
+    if finder is None:
+        return 0
+    count = 0
+    for name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        origin = getattr(module, "__file__", None)
+        if not isinstance(namespace, dict) or SINK in namespace:
+            continue
+        if isinstance(origin, str) and origin.endswith(".py") and finder.wanted(name, origin):
+            instrument_loaded(module, finder.sink)
+            count += 1
+    return count
 
 
 def _source_of(module: types.ModuleType) -> str | None:

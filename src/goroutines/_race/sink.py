@@ -2,15 +2,13 @@
 the name ``__goroutines_race__`` in every instrumented module.
 
 They are ``detector``'s Python functions (the reference: ``_seen`` says what
-each does), or the same functions compiled (``_sink.c``) where the extension
-was built, unless the environment sets ``GOROUTINES_PURE_PYTHON`` (to a
-non-empty value: ``PURE_PYTHON``). ``COMPILED`` says which. Only the per-access functions are
+each does), or the same functions compiled (``_sink.c``) where
+``detector.COMPILED`` (the extension was built, and the environment does not
+set ``GOROUTINES_PURE_PYTHON``). Only the per-access functions are
 compiled: ``cells`` runs once per call of a function with shared cells.
 """
 
 from __future__ import annotations
-
-import os
 
 from .._runtime import threads
 from .._runtime.g import G
@@ -18,8 +16,6 @@ from . import detector
 from .detector import cells
 
 __all__ = [
-    "COMPILED",
-    "PURE_PYTHON",
     "cells",
     "read_attr",
     "read_cell",
@@ -31,14 +27,7 @@ __all__ = [
     "write_item",
 ]
 
-PURE_PYTHON = bool(os.environ.get("GOROUTINES_PURE_PYTHON"))
-
-try:
-    if PURE_PYTHON:
-        raise ImportError("GOROUTINES_PURE_PYTHON is set")
-    from . import _sink
-except ImportError:
-    COMPILED = False
+if not detector.COMPILED:
     from .detector import (
         read_attr,
         read_cell,
@@ -50,7 +39,8 @@ except ImportError:
         write_item,
     )
 else:
-    COMPILED = True
+    from . import _sink
+
     _sink.bind(vars(detector), threads.tls, G, detector.Actor, detector._Cell)
     from ._sink import (
         read_attr,
