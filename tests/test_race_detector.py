@@ -32,17 +32,15 @@ pytestmark = pytest.mark.timeout(60)
 R: Any = race  # the sink functions the tests call (``sinks`` picks them)
 
 
-@pytest.fixture(autouse=True, params=["python", "compiled"])
+@pytest.fixture(autouse=True, params=["python"] if race.PURE_PYTHON else ["python", "compiled"])
 def sinks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """detector.py's Python functions, or the compiled ones (``_sink.c``):
-    the sinks, and the clocks' inner loop (``_raise_all``)."""
+    the sinks, and the clocks' inner loop (``_raise_all``). With
+    ``GOROUTINES_PURE`` set, the Python ones only."""
     if request.param == "python":
         monkeypatch.setattr(race, "_raise_all", race._raise_all_python)
         return
-    if not race.COMPILED:
-        if race.PURE_PYTHON:
-            pytest.skip("GOROUTINES_PURE_PYTHON is set: the Python functions only")
-        pytest.fail("the compiled sinks (goroutines._race._sink) were not built")
+    assert race.COMPILED, "the compiled sinks (goroutines._race._sink) were not built"
     monkeypatch.setattr(sys.modules[__name__], "R", sink)
 
 

@@ -125,7 +125,7 @@ main()
 
 
 def reports(tmp_path: Path, *, pure: bool) -> tuple[int, str, str]:
-    env = {**os.environ, "GOROUTINES_PURE_PYTHON": "1" if pure else ""}
+    env = {**os.environ, "GOROUTINES_PURE": "1" if pure else ""}
     proc = subprocess.run(
         [sys.executable, "-m", "goroutines", "run", "--race", "--gomaxprocs", "1", "prog.py"],
         capture_output=True,

@@ -6,7 +6,7 @@
      write_cell), doing exactly what its Python ``_seen`` does, only faster,
      and its clocks' inner loop (``raise_all``, ``_raise_all_python``).
      The Python functions are the reference, and run where this module is not
-     built or GOROUTINES_PURE_PYTHON is set; the tests run both.
+     built or GOROUTINES_PURE is set; the tests run both.
 
    What a call does
      The fast path of ``_seen``: the active session's state (detector.py's

@@ -140,12 +140,12 @@ def _raise_all_python(own: dict[int, int], base: dict[int, int], part: dict[int,
 
 
 # The compiled parts (``_sink.c``: this ``_raise_all`` and the sinks, see
-# ``sink``), unless the extension was not built or GOROUTINES_PURE_PYTHON is
+# ``sink``), unless the extension was not built or GOROUTINES_PURE is
 # set to a non-empty value; the Python functions here are the reference.
-PURE_PYTHON = bool(os.environ.get("GOROUTINES_PURE_PYTHON"))
+PURE_PYTHON = bool(os.environ.get("GOROUTINES_PURE"))
 try:
     if PURE_PYTHON:
-        raise ImportError("GOROUTINES_PURE_PYTHON is set")
+        raise ImportError("GOROUTINES_PURE is set")
     from ._sink import raise_all as _raise_all
 except ImportError:
     COMPILED = False

@@ -4,7 +4,7 @@ the name ``__goroutines_race__`` in every instrumented module.
 They are ``detector``'s Python functions (the reference: ``_seen`` says what
 each does), or the same functions compiled (``_sink.c``) where
 ``detector.COMPILED`` (the extension was built, and the environment does not
-set ``GOROUTINES_PURE_PYTHON``). Only the per-access functions are
+set ``GOROUTINES_PURE``). Only the per-access functions are
 compiled: ``cells`` runs once per call of a function with shared cells.
 """
 
