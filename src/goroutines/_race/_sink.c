@@ -206,6 +206,19 @@ check_args(const char *name, Py_ssize_t nargs, Py_ssize_t want)
 }
 
 /* read_attr(obj, name) / write_attr(obj, name): a module's attribute is its global. */
+/* read_<kind> and write_<kind>: the METH_FASTCALL functions, calling <kind>(). */
+#define READ_AND_WRITE(kind)                                                  \
+    static PyObject *read_##kind(PyObject *self, PyObject *const *args,      \
+                                 Py_ssize_t nargs)                           \
+    {                                                                         \
+        return kind("read_" #kind, args, nargs, 0);                           \
+    }                                                                         \
+    static PyObject *write_##kind(PyObject *self, PyObject *const *args,     \
+                                  Py_ssize_t nargs)                          \
+    {                                                                         \
+        return kind("write_" #kind, args, nargs, 1);                          \
+    }
+
 static PyObject *
 attr(const char *name, PyObject *const *args, Py_ssize_t nargs, int write)
 {
@@ -220,17 +233,7 @@ attr(const char *name, PyObject *const *args, Py_ssize_t nargs, int write)
     return Py_NewRef(obj);
 }
 
-static PyObject *
-read_attr(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return attr("read_attr", args, nargs, 0);
-}
-
-static PyObject *
-write_attr(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return attr("write_attr", args, nargs, 1);
-}
+READ_AND_WRITE(attr)
 
 static PyObject *
 item(const char *name, PyObject *const *args, Py_ssize_t nargs, int write)
@@ -240,17 +243,7 @@ item(const char *name, PyObject *const *args, Py_ssize_t nargs, int write)
     return Py_NewRef(args[0]);
 }
 
-static PyObject *
-read_item(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return item("read_item", args, nargs, 0);
-}
-
-static PyObject *
-write_item(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return item("write_item", args, nargs, 1);
-}
+READ_AND_WRITE(item)
 
 /* read_global(name) / write_global(name): a global of the caller's module. */
 static PyObject *
@@ -268,17 +261,7 @@ global(const char *name, PyObject *const *args, Py_ssize_t nargs, int write)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-read_global(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return global("read_global", args, nargs, 0);
-}
-
-static PyObject *
-write_global(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return global("write_global", args, nargs, 1);
-}
+READ_AND_WRITE(global)
 
 /* read_cell(token, name) / write_cell(token, name): a shared closure variable. */
 static PyObject *
@@ -289,17 +272,7 @@ cell(const char *name, PyObject *const *args, Py_ssize_t nargs, int write)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-read_cell(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return cell("read_cell", args, nargs, 0);
-}
-
-static PyObject *
-write_cell(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    return cell("write_cell", args, nargs, 1);
-}
+READ_AND_WRITE(cell)
 
 /* raise_all(own, base, part): detector.py's _raise_all_python. Called under the
    detector's lock, which every change to a clock's dicts holds: the borrowed
