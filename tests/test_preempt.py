@@ -276,6 +276,47 @@ def test_godebug_asyncpreemptoff_turns_it_off(python) -> None:
     assert (returncode, out) == (0, "preempted\n"), err
 
 
+def test_a_request_whose_goroutine_moved_on_by_itself_is_dropped() -> None:
+    # sysmon asks to preempt main while it spins where it may not be
+    # preempted (user code under the package's context lookup); main then
+    # parks by itself and waits where no user code runs on its worker. No
+    # event on that thread will ever take the request now, so sysmon drops
+    # it: kept, it would leave the events on for every thread, for good, on
+    # the background runtime (whose workers never end) above all.
+    requested = atomic.Bool()
+    release: Chan[None] = Chan()
+
+    class Key:
+        def __eq__(self, other: object) -> bool:
+            requested.store(spin_until(preempt.pending, "__call__") >= 0)
+            return self is other
+
+        __hash__ = object.__hash__
+
+    def main() -> None:
+        queued: Chan[None] = Chan()
+        go(queued.close)  # waits for this worker: sysmon wants main preempted
+        context.with_value(context.background(), Key(), 1).value(Key())
+        queued.recv()
+        release.recv()
+
+    kept: list[bool] = []
+
+    def watch() -> None:  # on a plain thread, while main waits for it
+        deadline = time.monotonic() + PATIENCE
+        while (not requested.load() or preempt.pending()) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        kept.append(preempt.pending())
+        release.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    run(main, gomaxprocs=1)
+    watcher.join()
+    assert requested.load()
+    assert kept == [False], "the stale request was kept"
+
+
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="3.11 preempts the main thread only")
 def test_goroutines_of_the_background_runtime_are_preempted_too() -> None:
     results: Chan[float] = Chan(1)

@@ -54,7 +54,9 @@ leaves the request pending; the next safe point takes it.
 
 Invariants:
   - ``Worker.preempt`` is set by ``request`` (sysmon's thread) and cleared by
-    ``_clear`` on the worker's own thread, both under ``_lock``, which also
+    ``_clear`` on the worker's own thread, or by ``drop_stale`` (sysmon, once
+    the goroutine it names has stopped running) or ``withdraw`` (the run has
+    ended, or the worker has retired), all under ``_lock``, which also
     guards ``_pending`` (the workers with a request), ``_armed`` and
     ``_switch_interval``: the mechanism is armed (``_arm_locked``) exactly
     while ``_pending`` or ``_dying`` is not empty.
@@ -184,14 +186,25 @@ def request(worker: Worker, g: G) -> None:
 
 def withdraw(worker: Worker) -> None:
     """Forget ``worker``'s request and its greenlets in ``_dying``: its
-    runtime has ended (a greenlet that unwound by parking or returning
-    before its next event would otherwise keep the events on for good)."""
+    runtime has ended, or it has retired, and sysmon no longer looks at it
+    (a greenlet that unwound by parking or returning before its next event
+    would otherwise keep the events on for good)."""
     with _lock:
         worker.preempt = None
         _pending.discard(worker)
         for gl in [gl for gl, owner in _dying.items() if owner is worker]:
             del _dying[gl]
         _disarm_locked()
+
+
+def drop_stale(worker: Worker, g: G | None) -> None:
+    """Drop ``worker``'s request if it still names ``g``, which sysmon has
+    seen stop running (from sysmon's thread: see ``sysmon``)."""
+    with _lock:
+        if worker.preempt is g:
+            worker.preempt = None
+            _pending.discard(worker)
+            _disarm_locked()
 
 
 def _clear(worker: Worker) -> None:

@@ -198,6 +198,7 @@ class Runtime:
             self.workers.remove(worker)
             if worker in self.idle:
                 self.idle.remove(worker)
+        preempt.withdraw(worker)  # sysmon no longer sees it: nothing of it may stay armed
         return True
 
     def steal_order(self, thief: Worker) -> list[Worker]:

@@ -24,6 +24,12 @@ Invariants:
   - Workers' fields are read without their locks: a stale read at most delays
     a request by a tick or makes one the worker then drops as stale (see
     ``preempt``), which is harmless.
+  - A request concerns one stretch of one goroutine's running: once a sample
+    shows its worker has moved on (another goroutine, or a new ``tick``), the
+    request is dropped (``preempt.drop_stale``). The goroutine may have
+    switched away by itself before any safe point, and the worker's thread
+    may never run user code again (an idle worker of the background runtime):
+    no event there would drop it, and the mechanism would stay armed.
   - ``unwatch`` drops the runtime's pending requests: nothing of a runtime
     that has ended stays armed (monitoring events cost every thread).
 """
@@ -91,6 +97,8 @@ def _sample(workers: list[Worker], now: float) -> None:
         seen, seen_tick, since = worker.sampled
         if g is None or seen is not g or seen_tick != tick:
             worker.sampled = (g, tick, now)
+            if worker.preempt is not None:
+                preempt.drop_stale(worker, seen)
         elif (
             now - since >= FORCE_PREEMPT
             and preempt.can_preempt(worker)
