@@ -339,7 +339,14 @@ def test_run_returns_as_soon_as_main_returns_despite_blocked_goroutines() -> Non
 
 
 @pytest.mark.allow_goroutine_leaks
-def test_goroutines_not_yet_started_never_run_after_main_returns() -> None:
+def test_goroutines_not_yet_started_never_run_after_main_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without preemption, main never lets its one worker go, so none of the
+    # goroutines has started when it returns. (With it, on a slow machine,
+    # main could be preempted in its loop and some would run before it
+    # returned, which is right, but not what this test is about.)
+    monkeypatch.setenv("GODEBUG", "asyncpreemptoff=1")
     ran = []
 
     def main() -> None:
