@@ -21,9 +21,18 @@ from types import TracebackType
 BENCH_DIR = Path(__file__).resolve().parent
 
 #: Every implementation, in table order; each one is the module ``impl_<name>.py``.
-IMPLEMENTATIONS = ("goroutines", "asyncio", "uvloop", "threads", "gevent", "trio")
+#: ``goroutines`` runs its compiled core where built, ``goroutines_pure`` its pure-Python one.
+IMPLEMENTATIONS = (
+    "goroutines",
+    "goroutines_pure",
+    "asyncio",
+    "uvloop",
+    "threads",
+    "gevent",
+    "trio",
+)
 #: The Python anchors that goroutines is compared with.
-ANCHORS = IMPLEMENTATIONS[1:]
+ANCHORS = IMPLEMENTATIONS[2:]
 
 
 class Unavailable(Exception):

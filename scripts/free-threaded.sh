@@ -226,7 +226,7 @@ import ssl, zlib, bz2, lzma, sqlite3, ctypes, readline, decimal, hashlib  # noqa
 install_fingerprint() {
     {
         printf 'repo=%s\ngreenlet=%s\n' "$REPO_ROOT" "$GREENLET_VERSION"
-        sha256sum "$REPO_ROOT/pyproject.toml" "$REPO_ROOT"/src/goroutines/*/*.c
+        sha256sum "$REPO_ROOT/pyproject.toml" "$REPO_ROOT"/src/goroutines/*.c "$REPO_ROOT"/src/goroutines/*/*.c
     } | sha256sum | cut -d' ' -f1
 }
 

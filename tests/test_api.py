@@ -40,6 +40,7 @@ MODULES = {
         "Hour",
     },
     "goroutines.runtime": {
+        "compiled",
         "gomaxprocs",
         "num_cpu",
         "num_goroutine",

@@ -36,12 +36,15 @@ because of it; the k-th receive on a channel of capacity C happens before the
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import _compiled
 from ._runtime import G, ThreadWait, current, hooks, is_live, pop_live, register_thread
+from ._runtime.g import RUNNABLE, WAITING
 from ._runtime.threads import tls
 
 T = TypeVar("T")
@@ -101,21 +104,101 @@ class RecvChan(ABC, Generic[T]):
     def cap(self) -> int: ...
 
 
-class Chan(SendChan[T], RecvChan[T]):
+class _PyChanCore:
+    """A channel's fields and the fast paths of its operations, in Python: the
+    reference for ``_core.ChanCore`` (``_core.c``), which replaces this class
+    as ``Chan``'s base unless pure Python runs (``goroutines._compiled``). A
+    fast path finishes an operation that neither blocks nor involves anything
+    but the channel (a free slot, a buffered value); anything else goes to
+    ``Chan``'s slow path, which starts again under the lock. Where a fast
+    path cannot apply (an unbuffered send; a receive that finds the buffer
+    empty, read without the lock as a hint), it is not tried: the slow path
+    would take the lock a second time. (The compiled
+    fast paths also hand a value straight to or from a goroutine waiting as
+    itself, and queue and park a goroutine that must wait; here those are
+    the slow path's, which does the same steps.)"""
+
+    __slots__ = ("_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_stale")
+
+    _buf: deque[Any]
+    _cap: int
+    _closed: bool
+    _lock: Any  # threading.Lock here, _core.Lock with the compiled core
+    _recvq: deque[Any]
+    _sendq: deque[Any]
+    _stale: int
+
+    def send(self, value: Any, /) -> None:
+        """Send ``value``; blocks until a receiver takes it or a slot is free.
+
+        Raises ``ClosedChannelError`` if the channel is closed, also when it
+        is closed while this sender waits.
+        """
+        if self._cap and hooks.race is None and hasattr(tls, "known"):
+            lock = self._lock
+            lock.acquire()  # acquire/finally: measurably cheaper than ``with`` here
+            try:
+                buf = self._buf
+                if len(buf) < self._cap and not self._recvq and not self._closed:
+                    buf.append(value)  # a free slot and nobody to hand to
+                    return
+            finally:
+                lock.release()
+        self._send_slow(value)
+
+    def recv(self) -> Any:
+        """Receive a value; blocks until one arrives. ``None`` once closed and drained."""
+        value = self._recv()
+        return None if value is _CLOSED else value
+
+    def recv_ok(self) -> tuple[Any, bool]:
+        """Receive ``(value, ok)``; ``ok`` is False only if closed and drained."""
+        value = self._recv()
+        return (None, False) if value is _CLOSED else (value, True)
+
+    def _recv(self) -> Any:
+        """Receive a value, blocking if need be; ``_CLOSED`` once closed and drained."""
+        if self._buf and hooks.race is None and hasattr(tls, "known"):  # a hint: see below
+            lock = self._lock
+            lock.acquire()
+            try:
+                buf = self._buf
+                if buf and not self._sendq:
+                    return buf.popleft()  # a buffered value, and no sender waits
+            finally:
+                lock.release()
+        return self._recv_slow()
+
+    # Provided by Chan: the slow paths.
+    def _send_slow(self, value: Any, /) -> None:
+        raise NotImplementedError
+
+    def _recv_slow(self) -> Any:
+        raise NotImplementedError
+
+
+if TYPE_CHECKING:  # both have the same fields and methods
+    _ChanCore = _PyChanCore
+else:
+    _ChanCore = _PyChanCore if _compiled.core is None else _compiled.core.ChanCore
+_new_lock: Any = threading.Lock if _compiled.core is None else _compiled.core.Lock
+
+
+class Chan(_ChanCore, SendChan[T], RecvChan[T]):
     """A Go channel: unbuffered when ``capacity`` is 0, else buffered.
 
     Usable from goroutines on any worker and from plain threads (a plain
     thread that blocks, blocks its own OS thread).
     """
 
-    __slots__ = ("_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_stale")
+    __slots__ = ()
 
     def __init__(self, capacity: int = 0) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool):
             raise TypeError(f"channel capacity must be an int, not {type(capacity).__name__}")
         if capacity < 0:
             raise ValueError(f"negative channel capacity: {capacity}")
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._buf: deque[T] = deque()
         self._cap = capacity
         self._closed = False
@@ -123,21 +206,26 @@ class Chan(SendChan[T], RecvChan[T]):
         self._sendq: deque[Any] = deque()
         self._stale = 0
 
-    # ---- public operations -------------------------------------------------
+    if TYPE_CHECKING:  # the fast paths' types, as seen by a user (see _PyChanCore)
 
-    def send(self, value: T, /) -> None:
-        """Send ``value``; blocks until a receiver takes it or a slot is free.
+        def send(self, value: T, /) -> None: ...
+        def recv(self) -> T | None: ...
+        def recv_ok(self) -> tuple[T | None, bool]: ...
 
-        Raises ``ClosedChannelError`` if the channel is closed, also when it
-        is closed while this sender waits.
-        """
-        try:
-            tls.known  # noqa: B018
-        except AttributeError:
-            register_thread()
-        lock = self._lock
-        lock.acquire()  # acquire/finally: measurably cheaper than ``with`` here
-        try:
+    def __iter__(self) -> Iterator[T]:
+        """Receive until the channel is closed and drained."""
+        recv = self._recv
+        while True:
+            value = recv()
+            if value is _CLOSED:
+                return
+            yield value
+
+    # ---- slow paths: whatever the fast paths did not finish -----------------
+
+    def _send_slow(self, value: T, /) -> None:
+        register_thread()
+        with self._lock:
             buf = self._buf
             if len(buf) < self._cap and not self._recvq and not self._closed:
                 buf.append(value)  # fast path: a free slot and nobody to hand to
@@ -149,8 +237,6 @@ class Chan(SendChan[T], RecvChan[T]):
             me = current()
             me.value = value
             self._sendq.append(me)
-        finally:
-            lock.release()
         try:
             me.park("chan send", self)
         except BaseException:  # a plain thread's wait, interrupted by a signal handler
@@ -160,34 +246,9 @@ class Chan(SendChan[T], RecvChan[T]):
         if not me.ok:
             raise ClosedChannelError("send on closed channel")
 
-    def recv(self) -> T | None:
-        """Receive a value; blocks until one arrives. ``None`` once closed and drained."""
-        value = self._recv()
-        return None if value is _CLOSED else value
-
-    def recv_ok(self) -> tuple[T | None, bool]:
-        """Receive ``(value, ok)``; ``ok`` is False only if closed and drained."""
-        value = self._recv()
-        return (None, False) if value is _CLOSED else (value, True)
-
-    def __iter__(self) -> Iterator[T]:
-        """Receive until the channel is closed and drained."""
-        recv = self._recv
-        while True:
-            value = recv()
-            if value is _CLOSED:
-                return
-            yield value
-
-    def _recv(self) -> Any:
-        """Receive a value, blocking if need be; ``_CLOSED`` once closed and drained."""
-        try:
-            tls.known  # noqa: B018
-        except AttributeError:
-            register_thread()
-        lock = self._lock
-        lock.acquire()
-        try:
+    def _recv_slow(self) -> Any:
+        register_thread()
+        with self._lock:
             if self._buf and not self._sendq:  # fast path: a buffered value, no sender waits
                 if hooks.race is not None:
                     hooks.race.chan_buffer(self, True)
@@ -197,8 +258,6 @@ class Chan(SendChan[T], RecvChan[T]):
                 return value
             me = current()
             self._recvq.append(me)
-        finally:
-            lock.release()
         try:
             me.park("chan receive", self)
         except BaseException:  # a plain thread's wait, interrupted by a signal handler
@@ -387,10 +446,19 @@ class _RecvView(_View[T], RecvChan[T]):
         return f"<RecvChan of {self._chan!r}>"
 
 
+if _compiled.core is not None:
+    _compiled.core.bind(
+        G, RUNNABLE, WAITING, _CLOSED, ClosedChannelError, tls, vars(hooks), time.monotonic
+    )
+
+
 class _NilChan(Chan[Any]):
     """The nil channel: send and receive block forever; close raises."""
 
     __slots__ = ()
+
+    # Not the fast paths (the compiled ones would park in the queue, as "chan
+    # receive"): the nil channel has nothing to queue on.
 
     def send(self, value: Any, /) -> None:
         current().park("chan send (nil chan)")
@@ -399,6 +467,12 @@ class _NilChan(Chan[Any]):
     def _recv(self) -> Any:
         current().park("chan receive (nil chan)")
         raise AssertionError("a goroutine blocked on a nil channel was woken")
+
+    def recv(self) -> Any:
+        return self._recv()
+
+    def recv_ok(self) -> tuple[Any, bool]:
+        return self._recv()  # type: ignore[no-any-return]
 
     def close(self) -> None:
         raise ClosedChannelError("close of nil channel")

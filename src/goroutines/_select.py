@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import random
 import threading
-from types import MethodType
+from types import BuiltinMethodType, MethodType
 from typing import Any, Final
 
 from ._chan import _CLOSED, _EMPTY, Chan, ClosedChannelError, _RecvView, _SendView, nilchan
@@ -71,7 +71,9 @@ class _CaseWaiter:
 
 
 # The receive methods of a plain Chan, for the fast path of ``_parse``.
-_CHAN_RECV_KINDS: Final = {Chan.recv: _RECV, Chan.recv_ok: _RECV_OK}
+_RECV_KINDS: Final = {"recv": _RECV, "recv_ok": _RECV_OK}
+# A channel's bound methods: Python methods, or C methods with the compiled core.
+_BOUND: Final = (MethodType, BuiltinMethodType)
 
 # A parsed case: (kind, channel, value to send); channel None means "never ready".
 _Case = tuple[int, "Chan[Any] | None", Any]
@@ -122,8 +124,8 @@ def _parse(cases: tuple[Any, ...]) -> tuple[list[_Case], int]:
     parsed: list[_Case] = []
     default_index = -1
     for index, case in enumerate(cases):
-        if type(case) is MethodType and type(case.__self__) is Chan:
-            kind = _CHAN_RECV_KINDS.get(case.__func__)
+        if type(case) in _BOUND and type(case.__self__) is Chan:
+            kind = _RECV_KINDS.get(case.__name__)
             if kind is not None:  # the common case, checked first
                 parsed.append((kind, case.__self__, None))
                 continue
@@ -134,10 +136,9 @@ def _parse(cases: tuple[Any, ...]) -> tuple[list[_Case], int]:
             parsed.append((_RECV, None, None))
         elif type(case) is tuple:
             parsed.append(_parse_send(case))
-        elif type(case) is MethodType and case.__func__.__name__ in ("recv", "recv_ok"):
+        elif type(case) in _BOUND and case.__name__ in _RECV_KINDS:
             chan = _channel_of(case.__self__, _RecvView)
-            kind = _RECV if case.__func__.__name__ == "recv" else _RECV_OK
-            parsed.append((kind, chan, None))
+            parsed.append((_RECV_KINDS[case.__name__], chan, None))
         else:
             raise TypeError(
                 f"select: case {index} must be ch.recv, ch.recv_ok, (ch.send, value) or "
@@ -150,7 +151,7 @@ def _parse_send(case: tuple[Any, ...]) -> _Case:
     if len(case) != 2:
         raise TypeError(f"select: a send case is (ch.send, value), got a {len(case)}-tuple")
     method, value = case
-    if type(method) is not MethodType or method.__func__.__name__ != "send":
+    if type(method) not in _BOUND or method.__name__ != "send":
         raise TypeError(f"select: a send case is (ch.send, value), not ({method!r}, ...)")
     return _SEND, _channel_of(method.__self__, _SendView), value
 

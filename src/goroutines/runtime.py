@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _race
+from . import _compiled, _race
 from ._runtime import current_runtime, get_procs, gosched, leaked_goroutines, set_procs
 from ._runtime import handoff as _handoff
 from ._runtime.dump import format_goroutines
 
 __all__ = [
+    "compiled",
     "gomaxprocs",
     "gosched",
     "leaks",
@@ -24,6 +25,13 @@ __all__ = [
     "set_blocking_threads",
     "stack",
 ]
+
+
+compiled: bool = _compiled.core is not None
+"""Whether the compiled core runs (channels' hot paths in C, ``_core.c``):
+False where it was not built (no C compiler at install) or where
+``GOROUTINES_PURE`` was set when goroutines was imported; the pure-Python
+code, its reference, runs then, and behaves the same."""
 
 
 def gomaxprocs(n: int = 0) -> int:

@@ -60,7 +60,6 @@ runs (weakref callbacks only append to ``_dead``).
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import weakref
@@ -68,6 +67,7 @@ from collections import deque
 from types import CodeType, FrameType, ModuleType
 from typing import Any, TextIO
 
+from .. import _compiled
 from .._runtime.codekind import OURS, STDLIB, kind
 from .._runtime.g import DEAD
 from .._runtime.preempt import _EXECUTE
@@ -142,7 +142,7 @@ def _raise_all_python(own: dict[int, int], base: dict[int, int], part: dict[int,
 # The compiled parts (``_sink.c``: this ``_raise_all`` and the sinks, see
 # ``sink``), unless the extension was not built or GOROUTINES_PURE is
 # set to a non-empty value; the Python functions here are the reference.
-PURE_PYTHON = bool(os.environ.get("GOROUTINES_PURE"))
+PURE_PYTHON = _compiled.PURE
 try:
     if PURE_PYTHON:
         raise ImportError("GOROUTINES_PURE is set")

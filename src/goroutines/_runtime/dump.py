@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from types import BuiltinMethodType, MethodType, ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .g import DEAD, RUNNABLE, RUNNING
 from .stacks import innermost_frame, read_stacks
@@ -112,10 +113,23 @@ def _frame_lines(g: G) -> list[str]:
     return lines
 
 
+def describe(fn: Any) -> str:
+    """A function's qualified name for notes and dumps. A method is named
+    after its object's class (``goroutines._chan.Chan.recv``), whether it is
+    a Python function or, with the compiled core, a C one."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(fn, MethodType | BuiltinMethodType) and not isinstance(owner, ModuleType):
+        cls = type(owner)
+        return f"{cls.__module__}.{cls.__qualname__}.{fn.__name__}"
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None) or repr(fn)
+    return f"{module}.{qualname}" if module else qualname
+
+
 def _function_lines(g: G) -> list[str]:
     """A goroutine that has not started: show the function it will run."""
     code = getattr(g.fn, "__code__", None)
-    name = f"{getattr(g.fn, '__module__', '?')}.{getattr(g.fn, '__qualname__', repr(g.fn))}"
+    name = describe(g.fn)
     if code is None:
         return [f"{name}(...)"]
     return [f"{name}(...)", f"\t{code.co_filename}:{code.co_firstlineno}"]

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import hooks, leaks, monitor, preempt, sysmon, threads
 from .bubble import Bubble
-from .dump import format_goroutines
+from .dump import describe, format_goroutines
 from .g import DEAD, G
 from .seeded import SeededChoices
 from .threads import start_runtime_thread, tls
@@ -413,13 +413,6 @@ def _background_busy() -> bool:
     """May the background runtime still wake a goroutine of a run?"""
     background = _background
     return background is not None and background.is_busy()
-
-
-def describe(fn: Any) -> str:
-    """A function's qualified name for notes and dumps."""
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None) or repr(fn)
-    return f"{module}.{qualname}" if module else qualname
 
 
 # ---- gomaxprocs ---------------------------------------------------------------

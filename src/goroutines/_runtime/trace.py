@@ -69,6 +69,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from .dump import describe
 from .threads import tls
 from .worker import Worker
 
@@ -112,12 +113,6 @@ def _site(code: CodeType | None, line: int) -> str:
     return f"{code.co_filename}:{line}" if code is not None else "?"
 
 
-def _name(fn: Any) -> str:
-    from .sched import describe  # sched imports this module
-
-    return describe(fn)
-
-
 class WorkerTrace:
     """One worker's records. Every method runs on the worker's thread, except
     ``unblock``, which routes to the calling thread's list."""
@@ -138,9 +133,10 @@ class WorkerTrace:
         if g is not None:
             state = g.state
             if state == 2:  # WAITING
-                # Called by G.park, called by one of this package's primitives
-                # (never by user code): the walk starts at the primitive's caller.
-                frame: FrameType | None = _getframe(3)
+                # Called by G.park, called by one of this package's primitives,
+                # or by a compiled channel operation (which has no frame): the
+                # walk skips the package's frames up to the user's.
+                frame: FrameType | None = _getframe(1)
                 while frame is not None:
                     code = frame.f_code
                     inside = _internal.get(code)
@@ -177,7 +173,7 @@ class WorkerTrace:
         self.events.extend((_now(), END, g.id))
 
     def create(self, g: G) -> None:
-        self.events.extend((_now(), CREATE, g.id, g.parent_id, _name(g.fn)))
+        self.events.extend((_now(), CREATE, g.id, g.parent_id, describe(g.fn)))
 
     def unblock(self, g: G) -> None:
         """``g`` was made ready, from any thread."""
@@ -226,7 +222,7 @@ class Tracer:
     def create_main(self, g: G) -> None:
         """The main goroutine, created by ``run`` on the thread that becomes
         the first worker, before that worker runs: its list is this thread's."""
-        self.workers[0].events.extend((_now(), CREATE, g.id, 0, _name(g.fn)))
+        self.workers[0].events.extend((_now(), CREATE, g.id, 0, describe(g.fn)))
 
     def unblock(self, g: G) -> None:
         worker: Worker | None = getattr(tls, "worker", None)

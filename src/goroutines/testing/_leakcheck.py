@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import time as _gtime
 from .._runtime import current_runtime, handoff, running_goroutine, sched
-from .._runtime.dump import format_goroutines
+from .._runtime.dump import describe, format_goroutines
 from .._runtime.g import DEAD, RUNNING, WAITING, G
 
 if TYPE_CHECKING:
@@ -264,7 +264,7 @@ def _describe(leaks: _Found) -> str:
     if leaks.timers:
         now = time.monotonic()
         lines = [
-            f"  due in {max(0.0, timer.when - now):.3f}s: {sched.describe(timer.fn)}"
+            f"  due in {max(0.0, timer.when - now):.3f}s: {describe(timer.fn)}"
             for timer in sorted(leaks.timers)
         ]
         sections.append("timers pending on the background runtime:\n" + "\n".join(lines))
@@ -276,7 +276,7 @@ def _describe(leaks: _Found) -> str:
         ]
         sections.append("file descriptors still registered with a poller:\n" + "\n".join(lines))
     if leaks.calls:
-        lines = [f"  {sched.describe(fn)} for goroutine {g.id}" for g, fn in leaks.calls]
+        lines = [f"  {describe(fn)} for goroutine {g.id}" for g, fn in leaks.calls]
         sections.append(
             "goroutines.blocking calls still queued or running on helper threads:\n"
             + "\n".join(lines)

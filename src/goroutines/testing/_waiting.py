@@ -83,9 +83,10 @@ def _operation(op: Any) -> tuple[object, str, bool | None]:
     """``(object, wait reason, sending)`` for a supported bound method."""
     owner = getattr(op, "__self__", None)
     function = getattr(op, "__func__", None)
-    if isinstance(owner, (_RecvView, _SendView, Chan)) and function is not None:
+    if isinstance(owner, (_RecvView, _SendView, Chan)):
         owner = getattr(owner, "_chan", owner)
-        function = getattr(Chan, function.__name__, None)  # nilchan and views: Chan's own
+        # nilchan and views: Chan's own (a C method, with the compiled core, has no __func__)
+        function = getattr(Chan, getattr(op, "__name__", ""), None)
     entry = _OPERATIONS.get(function)
     if owner is None or entry is None:
         raise TypeError(
@@ -119,4 +120,6 @@ def _parked_in(g: G, target: object, reason: str, sending: bool | None) -> bool:
 
 
 def _name(op: Any) -> str:
+    if isinstance(getattr(op, "__self__", None), (_RecvView, _SendView, Chan)):
+        return f"Chan.{op.__name__}"  # whichever class defines it (see _chan._PyChanCore)
     return getattr(op, "__qualname__", None) or repr(op)
