@@ -105,18 +105,15 @@ class RecvChan(ABC, Generic[T]):
 
 
 class _PyChanCore:
-    """A channel's fields and the fast paths of its operations, in Python: the
-    reference for ``_core.ChanCore`` (``_core.c``), which replaces this class
-    as ``Chan``'s base unless pure Python runs (``goroutines._compiled``). A
-    fast path finishes an operation that neither blocks nor involves anything
-    but the channel (a free slot, a buffered value); anything else goes to
-    ``Chan``'s slow path, which starts again under the lock. Where a fast
-    path cannot apply (an unbuffered send; a receive that finds the buffer
-    empty, read without the lock as a hint), it is not tried: the slow path
-    would take the lock a second time. (The compiled
-    fast paths also hand a value straight to or from a goroutine waiting as
-    itself, and queue and park a goroutine that must wait; here those are
-    the slow path's, which does the same steps.)"""
+    """A channel's fields and the entry points of its operations, in Python:
+    the reference for ``_core.ChanCore`` (``_core.c``), which replaces this
+    class as ``Chan``'s base unless pure Python runs (``goroutines._compiled``).
+    Here every operation goes straight to ``Chan``'s slow path, whose first
+    steps, under its one hold of the lock, are the fast paths (a free slot, a
+    buffered value). The compiled entry points do those steps in C, and also
+    hand a value straight to or from a goroutine waiting as itself and queue
+    and park a goroutine that must wait; anything else they leave to the same
+    slow path."""
 
     __slots__ = ("_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_stale")
 
@@ -134,42 +131,23 @@ class _PyChanCore:
         Raises ``ClosedChannelError`` if the channel is closed, also when it
         is closed while this sender waits.
         """
-        if self._cap and hooks.race is None and hasattr(tls, "known"):
-            lock = self._lock
-            lock.acquire()  # acquire/finally: measurably cheaper than ``with`` here
-            try:
-                buf = self._buf
-                if len(buf) < self._cap and not self._recvq and not self._closed:
-                    buf.append(value)  # a free slot and nobody to hand to
-                    return
-            finally:
-                lock.release()
         self._send_slow(value)
 
     def recv(self) -> Any:
         """Receive a value; blocks until one arrives. ``None`` once closed and drained."""
-        value = self._recv()
+        value = self._recv_slow()
         return None if value is _CLOSED else value
 
     def recv_ok(self) -> tuple[Any, bool]:
         """Receive ``(value, ok)``; ``ok`` is False only if closed and drained."""
-        value = self._recv()
+        value = self._recv_slow()
         return (None, False) if value is _CLOSED else (value, True)
 
     def _recv(self) -> Any:
         """Receive a value, blocking if need be; ``_CLOSED`` once closed and drained."""
-        if self._buf and hooks.race is None and hasattr(tls, "known"):  # a hint: see below
-            lock = self._lock
-            lock.acquire()
-            try:
-                buf = self._buf
-                if buf and not self._sendq:
-                    return buf.popleft()  # a buffered value, and no sender waits
-            finally:
-                lock.release()
         return self._recv_slow()
 
-    # Provided by Chan: the slow paths.
+    # Provided by Chan.
     def _send_slow(self, value: Any, /) -> None:
         raise NotImplementedError
 
@@ -224,8 +202,13 @@ class Chan(_ChanCore, SendChan[T], RecvChan[T]):
     # ---- slow paths: whatever the fast paths did not finish -----------------
 
     def _send_slow(self, value: T, /) -> None:
-        register_thread()
-        with self._lock:
+        try:
+            tls.known  # noqa: B018
+        except AttributeError:
+            register_thread()
+        lock = self._lock
+        lock.acquire()  # acquire/finally: measurably cheaper than ``with`` here
+        try:
             buf = self._buf
             if len(buf) < self._cap and not self._recvq and not self._closed:
                 buf.append(value)  # fast path: a free slot and nobody to hand to
@@ -237,6 +220,8 @@ class Chan(_ChanCore, SendChan[T], RecvChan[T]):
             me = current()
             me.value = value
             self._sendq.append(me)
+        finally:
+            lock.release()
         try:
             me.park("chan send", self)
         except BaseException:  # a plain thread's wait, interrupted by a signal handler
@@ -247,8 +232,13 @@ class Chan(_ChanCore, SendChan[T], RecvChan[T]):
             raise ClosedChannelError("send on closed channel")
 
     def _recv_slow(self) -> Any:
-        register_thread()
-        with self._lock:
+        try:
+            tls.known  # noqa: B018
+        except AttributeError:
+            register_thread()
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._buf and not self._sendq:  # fast path: a buffered value, no sender waits
                 if hooks.race is not None:
                     hooks.race.chan_buffer(self, True)
@@ -258,6 +248,8 @@ class Chan(_ChanCore, SendChan[T], RecvChan[T]):
                 return value
             me = current()
             self._recvq.append(me)
+        finally:
+            lock.release()
         try:
             me.park("chan receive", self)
         except BaseException:  # a plain thread's wait, interrupted by a signal handler
