@@ -70,7 +70,7 @@ class _CaseWaiter:
         parker.make_ready()
 
 
-# The receive methods of a plain Chan, for the fast path of ``_parse``.
+# The receive methods of a channel, by name (the common case of ``_parse`` first).
 _RECV_KINDS: Final = {"recv": _RECV, "recv_ok": _RECV_OK}
 # A channel's bound methods: Python methods, or C methods with the compiled core.
 _BOUND: Final = (MethodType, BuiltinMethodType)

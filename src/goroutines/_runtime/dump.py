@@ -115,7 +115,7 @@ def _frame_lines(g: G) -> list[str]:
 
 def describe(fn: Any) -> str:
     """A function's qualified name for notes and dumps. A method is named
-    after its object's class (``goroutines._chan.Chan.recv``), whether it is
+    after its object's class (``goroutines.Chan.recv``), whether it is
     a Python function or, with the compiled core, a C one."""
     owner = getattr(fn, "__self__", None)
     if isinstance(fn, MethodType | BuiltinMethodType) and not isinstance(owner, ModuleType):
