@@ -8,9 +8,10 @@
      the channel's lock. Everything else about a channel stays in _chan.py:
      when a fast path cannot finish, it lets go of the lock and calls the
      channel's Python slow path (``_send_slow``, ``_recv_slow``), which starts
-     again from the beginning under the lock, exactly as the pure-Python
-     fast paths do. The two implementations are kept the same: the tests run
-     with both (GOROUTINES_PURE=1 selects the Python one).
+     again from the beginning under the lock; with the pure-Python core every
+     operation goes there, and its first steps are these fast paths. The two
+     implementations are kept the same: the tests run with both
+     (GOROUTINES_PURE=1 selects the Python one).
 
    The fast paths (under the channel's lock, on a known thread, with the
    race detector off; anything else goes to the slow path)
